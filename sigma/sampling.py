@@ -1,0 +1,326 @@
+"""Samplers that complete the unknown positions of a batch, as generators of step events.
+
+- sequential: one position per model call, in the chosen order (the baseline).
+- burst: the σ-GPT paper's token-based rejection sampler. Draft every unknown position from the
+  one-pass marginals p, verify the drafts along `num_orders` orders in one batched pass (q), accept
+  along each order while u < q/p, keep the order that accepts most. Not exact: it picks the order
+  after seeing q, and a rejection throws the position back without correcting for it.
+- exact: any-subset speculative decoding. One order per step; accept while u < min(1, q/p); at the
+  first rejection resample from normalise(max(q - p, 0)). Samples follow the model's chain-rule
+  joint along the order exactly, and every step settles at least two tokens per two model calls.
+- exact-confident: exact, with each step's order sorted by the drafts' confidence (max of p), which
+  looks only at p and never at the drafted values, so exactness is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from sigma.decoder import Decoder
+from sigma.model import SigmaGPT, check_tokens
+from sigma.orders import ORDER_NAMES, make_order
+
+METHODS = ("sequential", "burst", "exact", "exact-confident")
+
+
+@dataclass
+class RowStep:
+    """What one step did to one sequence of the batch. Positions are listed in the step's order."""
+
+    row: int
+    drafted: list[int]
+    draft_tokens: list[int]
+    draft_probs: list[float]  # p of each drafted token under the one-pass marginals
+    accepted: list[int]  # drafted positions whose draft was kept
+    rejected: int | None = None  # first drafted position whose draft was refused
+    rejected_token: int | None = None
+    replacement_token: int | None = None  # exact: the resampled token settled there; burst: None
+    model_calls: int = 0  # cumulative for this row
+    tokens_done: int = 0  # cumulative positions settled by sampling in this row
+    finished: bool = False
+
+
+@dataclass
+class StepEvent:
+    step: int
+    rows: list[RowStep]
+    tokens: Tensor  # [B, T] current values (unsettled positions hold their input values)
+    done: Tensor  # [B, T] settled positions, known ones included
+    model_calls: Tensor  # [B] cumulative
+    tokens_processed: Tensor  # [B] cumulative slots run through the model
+    finished: bool = False
+
+
+@dataclass
+class SampleResult:
+    tokens: Tensor  # [B, T]
+    model_calls: Tensor  # [B]
+    steps: Tensor  # [B]
+    tokens_processed: Tensor  # [B]
+    seconds: float
+    events: list[StepEvent] = field(default_factory=list, repr=False)
+
+
+def probabilities(logits: Tensor, temperature: float) -> Tensor:
+    """Softmax at a temperature; 0 means greedy (a one-hot distribution), so exactness still holds."""
+    if temperature <= 0:
+        return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+    return torch.softmax(logits.float() / temperature, dim=-1)
+
+
+def _draw(p: Tensor, gen: torch.Generator) -> Tensor:
+    flat = p.reshape(-1, p.shape[-1])
+    return torch.multinomial(flat, 1, generator=gen).view(p.shape[:-1])
+
+
+def _leading_run(accept: Tensor) -> Tensor:
+    return accept.long().cumprod(dim=-1).sum(dim=-1)
+
+
+class _Run:
+    """One sampling run: the decoder plus the settings shared by every step."""
+
+    def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen):
+        self.dec, self.method, self.order = dec, method, order
+        self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
+        self.generated = torch.zeros_like(dec.model_calls)
+
+    def step(self, rows: Tensor) -> list[RowStep]:
+        if self.method == "sequential":
+            return self._sequential(rows)
+        if self.method == "burst":
+            return self._burst(rows)
+        return self._exact(rows, confident=self.method == "exact-confident")
+
+    def _sequential(self, rows: Tensor) -> list[RowStep]:
+        pos, _ = self.dec.remaining(rows)
+        pos = pos[:, :1]
+        ones = torch.ones_like(pos, dtype=torch.bool)
+        logits, presents = self.dec.query(rows, pos, ones)
+        p = probabilities(logits, self.temperature)
+        tok = _draw(p, self.gen)
+        counts = torch.ones(len(rows), dtype=torch.long, device=pos.device)
+        self.dec.settle(rows, presents, torch.arange(len(rows), device=pos.device), pos, tok, counts)
+        pd = p.gather(-1, tok[..., None])[..., 0]
+        return [self._row_step(r, i, pos, tok, pd, 1) for i, r in enumerate(rows.tolist())]
+
+    def _drafts(self, rows: Tensor):
+        """Draft every unsettled position from the one-pass marginals."""
+        pos, valid = self.dec.remaining(rows)
+        logits, presents = self.dec.query(rows, pos, valid)
+        p = probabilities(logits, self.temperature)
+        return pos, valid, p, _draw(p, self.gen), presents
+
+    def _exact(self, rows: Tensor, confident: bool) -> list[RowStep]:
+        pos, valid, p, d, q_presents = self._drafts(rows)
+        if confident:  # sort by max p only: never by the drafted values, which would bias them
+            conf = p.max(dim=-1).values.masked_fill(~valid, -1.0)
+            idx = conf.argsort(dim=1, descending=True, stable=True)
+            pos, valid, d = pos.gather(1, idx), valid.gather(1, idx), d.gather(1, idx)
+            p = p.gather(1, idx[..., None].expand_as(p))
+        pd = p.gather(-1, d[..., None])[..., 0]
+        m = valid.sum(dim=1)
+        out = self._settle_singles(rows, m, pos, d, pd, q_presents, valid)
+        multi = (m > 1).nonzero(as_tuple=True)[0]
+        if len(multi):
+            vr = rows[multi]
+            logits, presents = self.dec.verify(vr, pos[multi], d[multi], valid[multi])
+            q = probabilities(logits, self.temperature)
+            q[:, 0] = p[multi, 0]  # the first verify slot is the draft's own query slot: q = p exactly
+            qd = q.gather(-1, d[multi, :, None])[..., 0]
+            u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+            accept = (u * pd[multi] < qd) & valid[multi]
+            accept[:, 0] = True
+            a = _leading_run(accept)
+            tok = d[multi].clone()
+            rejected = a < m[multi]
+            for i in rejected.nonzero(as_tuple=True)[0].tolist():
+                j = int(a[i])
+                residual = (q[i, j] - p[multi[i], j]).clamp(min=0)
+                residual = residual if residual.sum() > 0 else q[i, j]
+                tok[i, j] = torch.multinomial(residual / residual.sum(), 1, generator=self.gen)[0]
+            counts = a + rejected.long()
+            self.dec.settle(vr, presents, torch.arange(len(vr), device=vr.device), pos[multi], tok, counts)
+            for i, r in enumerate(vr.tolist()):
+                k = int(multi[i])
+                out[k] = self._row_step(r, k, pos, d, pd, int(a[i]), m=int(m[k]), replacement=tok[i])
+        return [s for s in out if s is not None]
+
+    def _burst(self, rows: Tensor) -> list[RowStep]:
+        pos, valid, p, d, q_presents = self._drafts(rows)
+        pd = p.gather(-1, d[..., None])[..., 0]
+        m = valid.sum(dim=1)
+        out = self._settle_singles(rows, m, pos, d, pd, q_presents, valid)
+        multi = (m > 1).nonzero(as_tuple=True)[0]
+        if len(multi):
+            b, M = len(multi), pos.shape[1]
+            N = self.num_orders if self.order == "random" else 1  # a fixed policy has one order
+            key = torch.rand(b, N, M, generator=self.gen, device=pos.device)
+            if N == 1 and self.order != "random":
+                key = torch.arange(M, device=pos.device, dtype=torch.float32).expand(b, N, M).clone()
+            key = key + (~valid[multi, None, :]).float() * 2 * M
+            idx = key.argsort(dim=2)  # [b, N, M]: candidate orders of each row's drafts
+            take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)  # noqa: E731
+            o_pos, o_d, o_pd, o_valid = take(pos), take(d), take(pd), take(valid)
+            vr = rows[multi].repeat_interleave(N)
+            logits, presents = self.dec.verify(vr, o_pos, o_d, o_valid)
+            q = probabilities(logits, self.temperature)
+            qd = q.gather(-1, o_d[..., None])[..., 0]
+            u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+            accept = (u * o_pd < qd) & o_valid
+            accept[:, 0] = True  # the first slot of every order is a draft's own query: q = p
+            a = _leading_run(accept).view(b, N)
+            best = a.argmax(dim=1)
+            flat = torch.arange(b, device=pos.device) * N + best
+            counts = a.gather(1, best[:, None])[:, 0]
+            self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
+            for i in range(b):
+                k, f = int(multi[i]), int(flat[i])
+                out[k] = self._row_step(int(rows[k]), f, o_pos, o_d, o_pd, int(counts[i]), m=int(m[k]))
+        return [s for s in out if s is not None]
+
+    def _settle_singles(self, rows, m, pos, d, pd, q_presents, valid) -> list[RowStep | None]:
+        """Rows with one unsettled position take their draft outright (q = p): one call, one token.
+        Their lone valid query slot is first in any layout, so the query's keys/values serve as is."""
+        out: list[RowStep | None] = [None] * len(rows)
+        single = (m == 1).nonzero(as_tuple=True)[0]
+        if len(single):
+            ones = torch.ones(len(single), dtype=torch.long, device=pos.device)
+            self.dec.settle(rows[single], q_presents, single, pos[single], d[single], ones)
+            for i in single.tolist():
+                out[i] = self._row_step(int(rows[i]), i, pos, d, pd, 1, m=1)
+        return out
+
+    def _row_step(self, row, i, pos, tok, pd, accepted, m=1, replacement=None) -> RowStep:
+        """Describe what row `row` did, reading entry i of the step's pos/tok/pd [*, M] tensors."""
+        drafted = pos[i, :m].tolist()
+        settled = accepted + (1 if replacement is not None and accepted < m else 0)
+        self.generated[row] += settled
+        step = RowStep(
+            row=row,
+            drafted=drafted,
+            draft_tokens=tok[i, :m].tolist(),
+            draft_probs=[round(float(x), 6) for x in pd[i, :m]],
+            accepted=drafted[:accepted],
+            model_calls=int(self.dec.model_calls[row]),
+            tokens_done=int(self.generated[row]),
+            finished=bool(self.dec.done[row].all()),
+        )
+        if accepted < m:
+            step.rejected = drafted[accepted]
+            step.rejected_token = int(tok[i, accepted])
+            if replacement is not None:
+                step.replacement_token = int(replacement[accepted])
+        return step
+
+
+def _check_args(model: SigmaGPT, tokens, known, method: str, order, temperature: float, num_orders: int):
+    tokens = check_tokens(tokens, model.config)
+    if not isinstance(known, Tensor):
+        raise ValueError(f"known must be a BoolTensor [B, T], got {type(known).__name__}")
+    known = known[None] if known.dim() == 1 else known
+    if known.shape != tokens.shape:
+        raise ValueError(f"known has shape {tuple(known.shape)} but tokens has shape {tuple(tokens.shape)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    if isinstance(order, str) and order not in ORDER_NAMES:
+        raise ValueError(f"unknown order {order!r}: use one of {', '.join(ORDER_NAMES)} or an explicit list")
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if num_orders < 1:
+        raise ValueError(f"num_orders must be >= 1, got {num_orders}")
+    device = model.device
+    return tokens.to(device), known.to(device=device, dtype=torch.bool)
+
+
+@torch.inference_mode()
+def stream(
+    model: SigmaGPT,
+    tokens: Tensor,
+    known: Tensor,
+    method: str = "exact",
+    order: str | Tensor | list = "random",
+    temperature: float = 1.0,
+    num_orders: int = 5,
+    seed: int = 0,
+) -> Iterator[StepEvent]:
+    """Complete the unknown positions of tokens [B, T] (known [B, T] marks the fixed ones), yielding one
+    event per model step; the last event has finished=True and the completed tokens."""
+    tokens, known = _check_args(model, tokens, known, method, order, temperature, num_orders)
+    gen = torch.Generator(device=model.device).manual_seed(seed)
+    dec = Decoder(model, tokens, known, make_order(order, known, gen))
+    run = _Run(dec, method, order, temperature, num_orders, gen)
+    step = 0
+    rows = dec.active_rows()
+    while True:
+        row_steps = run.step(rows) if len(rows) else []
+        rows = dec.active_rows()
+        yield StepEvent(
+            step=step,
+            rows=row_steps,
+            tokens=dec.tokens.clone(),
+            done=dec.done.clone(),
+            model_calls=dec.model_calls.clone(),
+            tokens_processed=dec.processed.clone(),
+            finished=len(rows) == 0,
+        )
+        if len(rows) == 0:
+            return
+        step += 1
+
+
+def sample(
+    model: SigmaGPT,
+    tokens: Tensor,
+    known: Tensor,
+    method: str = "exact",
+    order: str | Tensor | list = "random",
+    temperature: float = 1.0,
+    num_orders: int = 5,
+    seed: int = 0,
+    keep_events: bool = False,
+) -> SampleResult:
+    """Run `stream` to the end and return the completed tokens with per-row counts."""
+    start = time.perf_counter()
+    events, steps, last = [], None, None
+    for event in stream(model, tokens, known, method, order, temperature, num_orders, seed):
+        if steps is None:
+            steps = torch.zeros_like(event.model_calls)
+        for rs in event.rows:
+            steps[rs.row] += 1
+        if keep_events:
+            events.append(event)
+        last = event
+    return SampleResult(
+        tokens=last.tokens,
+        model_calls=last.model_calls,
+        steps=steps,
+        tokens_processed=last.tokens_processed,
+        seconds=time.perf_counter() - start,
+        events=events,
+    )
+
+
+@torch.inference_mode()
+def conditional_density(
+    model: SigmaGPT, tokens: Tensor, known: Tensor, order: str | Tensor | list = "l2r", temperature: float = 1.0
+) -> Tensor:
+    """p(x_r | known) for every position r at once, from one model pass: [B, T, V].
+    Known positions get a one-hot row of their own token."""
+    tokens, known = _check_args(model, tokens, known, "exact", order, temperature, 1)
+    gen = torch.Generator(device=model.device).manual_seed(0)
+    dec = Decoder(model, tokens, known, make_order(order, known, gen))
+    out = torch.nn.functional.one_hot(tokens, model.config.vocab_size).float()
+    rows = dec.active_rows()
+    if len(rows):
+        pos, valid = dec.remaining(rows)
+        logits, _ = dec.query(rows, pos, valid)
+        p = probabilities(logits, temperature)
+        i, j = valid.nonzero(as_tuple=True)
+        out[rows[i], pos[i, j]] = p[i, j]
+    return out

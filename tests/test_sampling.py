@@ -1,0 +1,98 @@
+import pytest
+import torch
+
+from sigma.sampling import METHODS, conditional_density, sample, stream
+
+
+def batch(seed=0, B=3, T=12, p_known=0.3):
+    gen = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(0, 11, (B, T), generator=gen)
+    known = torch.rand(B, T, generator=gen) < p_known
+    return tokens, known
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("order", ["random", "l2r", "fractal"])
+def test_every_step_settles_and_known_tokens_stay(small_model, method, order):
+    tokens, known = batch()
+    events = list(stream(small_model, tokens, known, method=method, order=order, seed=1))
+    assert events[-1].finished and events[-1].done.all()
+    assert torch.equal(events[-1].tokens[known], tokens[known])
+    done = known.sum(dim=1)
+    for e in events:
+        for rs in e.rows:
+            settled = len(rs.accepted) + (rs.replacement_token is not None)
+            assert settled >= 1, f"{method}: a step settled nothing"
+            assert rs.accepted == rs.drafted[: len(rs.accepted)]
+        stepped = [rs.row for rs in e.rows]
+        assert (e.done.sum(dim=1)[stepped] > done[stepped]).all()
+        done = e.done.sum(dim=1)
+
+
+@pytest.mark.parametrize("method", ["exact", "exact-confident"])
+def test_exact_needs_no_more_calls_than_tokens(small_model, method):
+    tokens, known = batch(seed=2, B=6)
+    out = sample(small_model, tokens, known, method=method, temperature=1.5, seed=3)
+    generated = (~known).sum(dim=1)
+    assert (out.model_calls <= generated).all(), (out.model_calls, generated)
+
+
+def test_sequential_makes_one_call_per_token(small_model):
+    tokens, known = batch(seed=4)
+    out = sample(small_model, tokens, known, method="sequential", seed=0)
+    assert torch.equal(out.model_calls, (~known).sum(dim=1))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_seed_same_result(small_model, method):
+    tokens, known = batch(seed=5)
+    a = sample(small_model, tokens, known, method=method, seed=11)
+    b = sample(small_model, tokens, known, method=method, seed=11)
+    assert torch.equal(a.tokens, b.tokens) and torch.equal(a.model_calls, b.model_calls)
+
+
+def test_rows_do_not_wait_for_each_other(small_model):
+    """A row with one unknown token finishes in its first step while the others go on."""
+    tokens, known = batch(seed=6, B=2)
+    known[0] = True
+    known[0, 3] = False
+    known[1] = False
+    events = list(stream(small_model, tokens, known, method="sequential", seed=0))
+    assert [rs.row for rs in events[0].rows] == [0, 1] and events[0].rows[0].finished
+    assert all(rs.row == 1 for e in events[1:] for rs in e.rows)
+    assert int(events[-1].model_calls[0]) == 1
+
+
+def test_greedy_is_deterministic_across_seeds(small_model):
+    tokens, known = batch(seed=7)
+    a = sample(small_model, tokens, known, method="exact", temperature=0.0, order="l2r", seed=1)
+    b = sample(small_model, tokens, known, method="sequential", temperature=0.0, order="l2r", seed=2)
+    assert torch.equal(a.tokens, b.tokens)
+
+
+def test_nothing_to_fill_yields_one_final_event(small_model):
+    tokens, _ = batch()
+    events = list(stream(small_model, tokens, torch.ones_like(tokens, dtype=torch.bool)))
+    assert len(events) == 1 and events[0].finished and torch.equal(events[0].tokens, tokens)
+
+
+def test_conditional_density_rows_are_distributions(small_model):
+    tokens, known = batch(seed=8)
+    p = conditional_density(small_model, tokens, known)
+    assert p.shape == (3, 12, 11)
+    torch.testing.assert_close(p.sum(-1), torch.ones(3, 12))
+    assert torch.equal(p[known].argmax(-1), tokens[known])
+
+
+def test_bad_arguments_raise(small_model):
+    tokens, known = batch()
+    with pytest.raises(ValueError, match="unknown method 'fast'"):
+        sample(small_model, tokens, known, method="fast")
+    with pytest.raises(ValueError, match="unknown order 'zigzag'"):
+        sample(small_model, tokens, known, order="zigzag")
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        sample(small_model, tokens + 20, known)
+    with pytest.raises(ValueError, match="known has shape"):
+        sample(small_model, tokens, known[:, :5])
+    with pytest.raises(ValueError, match="temperature"):
+        sample(small_model, tokens, known, temperature=-1)

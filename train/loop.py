@@ -1,0 +1,196 @@
+"""One training loop for every task: batches from a task function, orders from a policy, the loss from
+`SigmaGPT.log_prob`, checkpoints that resume, and DistributedDataParallel when run under torchrun.
+
+Optimizer state is stored as safetensors plus JSON (no pickles), so a run can stop at any time and go
+on later, on the same or another machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from sigma import SigmaGPT
+from sigma.orders import ORDER_NAMES, Curriculum
+
+BatchFn = Callable[[int, torch.Generator], tuple[Tensor, Tensor]]  # (batch size, gen) -> tokens, known
+EvalFn = Callable[[SigmaGPT], dict]
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 64
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    order: str = "random"  # random, l2r, r2l, fractal, curriculum
+    curriculum: tuple[int, int] = (0, 0)  # steps where the random share starts rising and reaches 1
+    eval_every: int = 500
+    save_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    time_limit: float = 0.0  # seconds; stop cleanly (and save) after this long, 0 = no limit
+
+    def __post_init__(self) -> None:
+        if self.order not in (*ORDER_NAMES, "curriculum"):
+            raise ValueError(f"unknown order policy {self.order!r}")
+        self.curriculum = tuple(self.curriculum)
+
+
+class Objective(nn.Module):
+    """Mean negative log-likelihood per scored token, as a forward() so that DDP can sync gradients."""
+
+    def __init__(self, model: SigmaGPT):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens: Tensor, known: Tensor, order: str, gen: torch.Generator) -> Tensor:
+        logp = self.model.log_prob(tokens, order=order, known=known, generator=gen)
+        return -logp.sum() / (~known).sum().clamp(min=1)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def save_state(out: Path, model: SigmaGPT, opt: torch.optim.Optimizer, step: int, cfg: TrainConfig, log: list) -> None:
+    """Weights as the shipped format, optimizer moments as safetensors, progress as JSON."""
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    names = {id(p): n for n, p in model.named_parameters()}
+    tensors = {}
+    for group in opt.param_groups:
+        for p in group["params"]:
+            for key, value in opt.state.get(p, {}).items():
+                tensors[f"{names[id(p)]}::{key}"] = (
+                    value.detach().float().cpu().contiguous().reshape(-1)
+                    if key == "step"
+                    else value.detach().cpu().contiguous()
+                )
+    save_file(tensors, str(out / "optimizer.safetensors"))
+    state = {"step": step, "train_config": asdict(cfg), "log": log}
+    (out / "train_state.json").write_text(json.dumps(state, indent=1))
+
+
+def load_state(out: Path, model: SigmaGPT, opt: torch.optim.Optimizer) -> tuple[int, list]:
+    tensors = load_file(str(out / "optimizer.safetensors"))
+    params = dict(model.named_parameters())
+    for key, value in tensors.items():
+        name, slot = key.split("::")
+        p = params[name]
+        state = opt.state[p]
+        state[slot] = value.reshape(()) if slot == "step" else value.to(p.device)
+    info = json.loads((out / "train_state.json").read_text())
+    return info["step"], info["log"]
+
+
+def train(
+    model: SigmaGPT,
+    batch_fn: BatchFn,
+    cfg: TrainConfig,
+    out_dir: str | Path | None = None,
+    evaluate: EvalFn | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> list[dict]:
+    """Train `model` in place; returns the log (one dict per evaluation)."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = 0
+    device = pick_device(cfg.device)
+    if distributed:
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend)
+        rank = dist.get_rank()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+            torch.cuda.set_device(device)
+    model.to(device)
+    objective = Objective(model)
+    if distributed:
+        objective = nn.parallel.DistributedDataParallel(objective)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.95),
+    )
+    out = Path(out_dir) if out_dir else None
+    start, log = 0, []
+    if resume and out and (out / "train_state.json").exists():
+        state_model = SigmaGPT.from_pretrained(out)
+        model.load_state_dict(state_model.state_dict())
+        start, log = load_state(out, model, opt)
+    curriculum = Curriculum(*cfg.curriculum)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    )
+    bar = tqdm(
+        range(start, cfg.steps),
+        initial=start,
+        total=cfg.steps,
+        disable=rank != 0 or not progress,
+        dynamic_ncols=True,
+        mininterval=2.0,
+    )
+    t0, tokens_seen, step = time.perf_counter(), 0, start
+    order_gen = torch.Generator(device=device)
+    for step in bar:
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 97 + rank)
+        rng = random.Random(cfg.seed * 7919 + step)
+        tokens, known = batch_fn(cfg.batch_size, gen)
+        tokens, known = tokens.to(device), known.to(device)
+        order = curriculum.order_at(step, rng) if cfg.order == "curriculum" else cfg.order
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(cfg, step)
+        model.train()
+        with autocast:
+            loss = objective(tokens, known, order, order_gen.manual_seed(cfg.seed * 1_000_033 + step * 89 + rank))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        tokens_seen += tokens.numel()
+        if step % 10 == 0:
+            rate = tokens_seen / max(1e-9, time.perf_counter() - t0)
+            bar.set_postfix(loss=f"{loss.item():.4f}", order=order, tok_s=f"{rate:,.0f}")
+        last = step + 1 == cfg.steps
+        timed_out = cfg.time_limit and time.perf_counter() - t0 > cfg.time_limit
+        if rank == 0 and evaluate and (last or timed_out or (step + 1) % cfg.eval_every == 0):
+            model.eval()
+            figures = {"step": step + 1, "loss": round(loss.item(), 5), **evaluate(model)}
+            log.append(figures)
+            tqdm.write(json.dumps(figures))
+        if rank == 0 and out and (last or timed_out or (step + 1) % cfg.save_every == 0):
+            save_state(out, model, opt, step + 1, cfg, log)
+        if timed_out:
+            tqdm.write(f"time limit reached at step {step + 1}; resume with --resume")
+            break
+    if distributed:
+        dist.destroy_process_group()
+    return log
