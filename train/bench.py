@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m train.bench toy` (more tasks join as they land)."""
+"""Benchmarks: `python -m train.bench toy|maze|text`."""
 
 from __future__ import annotations
 
@@ -11,11 +11,33 @@ def main(argv: list[str] | None = None) -> None:
     toy = sub.add_parser("toy", help="calls per token on an independent and a strongly dependent toy task")
     toy.add_argument("--steps", type=int, default=400)
     toy.add_argument("--n", type=int, default=256)
+    text = sub.add_parser("text", help="the text σ-GPT against its left-to-right baseline: loss, calls, quality")
+    text.add_argument("--sigma", default="checkpoints/text", help="σ-GPT checkpoint folder or hub id")
+    text.add_argument("--baseline", default="checkpoints/text-l2r", help="left-to-right baseline checkpoint")
+    text.add_argument("--n", type=int, default=12, help="sequences per sampler, for generation and for infilling")
+    text.add_argument("--n-val", type=int, default=64, help="validation windows for the losses")
+    text.add_argument("--temperature", type=float, default=1.0)
+    text.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    text.add_argument("--json", action="store_true", help="accepted for clarity: the last line is always JSON")
+    maze = sub.add_parser("maze", help="valid/optimal rates, model calls and speed of every sampler on mazes")
+    maze.add_argument("--checkpoint", default="checkpoints/maze")
+    maze.add_argument("--baseline", default="checkpoints/maze-l2r")
+    maze.add_argument("--n", type=int, default=500)
+    maze.add_argument("--temperature", type=float, default=0.0)
+    maze.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     if args.task == "toy":
         from train.bench_toy import main as toy_main
 
         toy_main(args.steps, args.n)
+    elif args.task == "maze":
+        from train.bench_maze import main as maze_main
+
+        maze_main(args.checkpoint, args.baseline, args.n, args.temperature, args.json)
+    elif args.task == "text":
+        from train.bench_text import main as text_main
+
+        text_main(args.sigma, args.baseline, args.n, args.n_val, args.temperature, args.threads)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,387 @@
+"""Maze path solving as a σ-GPT task: grids, BFS, training paths, tokens, ASCII, and `solve`.
+
+A maze is an H×W grid of free cells and walls with a start S and a goal G. The sequence is the
+maze's cells (always known) followed by one path cell per grid cell (on/off, to generate). Pins are
+path cells fixed by the user: "+" on the path, "x" off it; they are simply known tokens.
+
+ASCII: one row per line, '#' wall, '.' free, 'S' start, 'G' goal; in input '+' pinned on the path,
+'x' pinned off; in output '*' path.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+FREE, WALL, START, GOAL, OFF, ON = range(6)
+VOCAB_SIZE = 6
+Cell = tuple[int, int]
+
+
+@dataclass
+class Maze:
+    walls: list[list[bool]]
+    start: Cell
+    goal: Cell
+    pins_on: set[Cell] = field(default_factory=set)
+    pins_off: set[Cell] = field(default_factory=set)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.walls), len(self.walls[0])
+
+    def free(self, cell: Cell) -> bool:
+        r, c = cell
+        h, w = self.shape
+        return 0 <= r < h and 0 <= c < w and not self.walls[r][c]
+
+    def neighbours(self, cell: Cell) -> list[Cell]:
+        r, c = cell
+        return [n for n in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)) if self.free(n)]
+
+
+def pin(maze: Maze, cell: Cell, on: bool) -> None:
+    """Pin a path cell on or off (replacing any earlier pin there); pins go on free cells only."""
+    h, w = maze.shape
+    r, c = cell
+    if not (0 <= r < h and 0 <= c < w):
+        raise ValueError(f"pin at row {r + 1}, column {c + 1} is outside the {h}x{w} maze")
+    if maze.walls[r][c]:
+        raise ValueError(f"cannot pin a wall at row {r + 1}, column {c + 1}: pins go on free cells")
+    maze.pins_on.discard(cell)
+    maze.pins_off.discard(cell)
+    (maze.pins_on if on else maze.pins_off).add(cell)
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def bfs(maze: Maze, source: Cell, blocked: set[Cell] = frozenset()) -> dict[Cell, int]:
+    """Distances from `source` over free cells not in `blocked`."""
+    dist = {source: 0}
+    queue = deque([source])
+    while queue:
+        cell = queue.popleft()
+        for n in maze.neighbours(cell):
+            if n not in dist and n not in blocked:
+                dist[n] = dist[cell] + 1
+                queue.append(n)
+    return dist
+
+
+def random_shortest_path(maze: Maze, a: Cell, b: Cell, rng: random.Random, blocked=frozenset()) -> list[Cell] | None:
+    """A shortest path from a to b, uniform over all shortest paths (None if b is unreachable)."""
+    dist = bfs(maze, a, blocked)
+    if b not in dist:
+        return None
+    count = {a: 1}
+    for cell in sorted(dist, key=dist.get)[1:]:
+        count[cell] = sum(count[n] for n in maze.neighbours(cell) if dist.get(n, -9) == dist[cell] - 1)
+    path = [b]
+    while path[-1] != a:
+        cell = path[-1]
+        prev = [n for n in maze.neighbours(cell) if dist.get(n, -9) == dist[cell] - 1]
+        path.append(rng.choices(prev, weights=[count[n] for n in prev])[0])
+    return path[::-1]
+
+
+def shortest_length_under_pins(maze: Maze) -> int | None:
+    """Fewest cells of a walk S→G that visits every pin "on" and avoids every pin "off".
+
+    BFS over (cell, pins visited); a lower bound on the shortest simple path, and equal to it in all
+    but contrived cases. None if no such walk exists: the maze is unsolvable under its pins."""
+    pins = sorted(maze.pins_on - {maze.start, maze.goal})
+    if len(pins) > 10:
+        raise ValueError("at most 10 cells can be pinned on the path")
+    index = {p: i for i, p in enumerate(pins)}
+    full = (1 << len(pins)) - 1
+    start = (maze.start, 0)
+    dist = {start: 1}
+    queue = deque([start])
+    while queue:
+        cell, mask = queue.popleft()
+        if cell == maze.goal and mask == full:
+            return dist[(cell, mask)]
+        if cell == maze.goal:
+            continue
+        for n in maze.neighbours(cell):
+            if n in maze.pins_off:
+                continue
+            state = (n, mask | (1 << index[n]) if n in index else mask)
+            if state not in dist:
+                dist[state] = dist[(cell, mask)] + 1
+                queue.append(state)
+    return None
+
+
+# -- generation -----------------------------------------------------------------------------------
+
+
+def generate(h: int, w: int, rng: random.Random, wall_density: tuple[float, float] = (0.2, 0.3)) -> Maze:
+    """A random solvable maze; start and goal at least (h + w) / 2 steps apart."""
+    floor = (h + w) // 2
+    while True:
+        density = rng.uniform(*wall_density)
+        walls = [[rng.random() < density for _ in range(w)] for _ in range(h)]
+        maze = Maze(walls, (0, 0), (0, 0))
+        free = [(r, c) for r in range(h) for c in range(w) if not walls[r][c]]
+        if len(free) < 2:
+            continue
+        maze.start = rng.choice(free)
+        dist = bfs(maze, maze.start)
+        far = [cell for cell, d in dist.items() if d >= floor]
+        if far:
+            maze.goal = rng.choice(far)
+            return maze
+
+
+def training_path(maze: Maze, rng: random.Random, waypoint_share: float = 0.3) -> tuple[list[Cell], Cell | None]:
+    """A shortest path, or with probability `waypoint_share` a path forced through a random free cell
+    (shortest to it, then shortest on, avoiding the first leg), so that user pins are in distribution."""
+    if rng.random() < waypoint_share:
+        h, w = maze.shape
+        for _ in range(8):
+            via = (rng.randrange(h), rng.randrange(w))
+            if not maze.free(via) or via in (maze.start, maze.goal):
+                continue
+            first = random_shortest_path(maze, maze.start, via, rng, blocked={maze.goal})
+            if first is None:
+                continue
+            second = random_shortest_path(maze, via, maze.goal, rng, blocked=set(first[:-1]))
+            if second is not None:
+                path = first + second[1:]
+                if is_simple_path(maze, set(path)):
+                    return path, via
+    return random_shortest_path(maze, maze.start, maze.goal, rng), None
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+
+def maze_tokens(maze: Maze) -> list[int]:
+    h, w = maze.shape
+    codes = []
+    for r in range(h):
+        for c in range(w):
+            cell = (r, c)
+            codes.append(
+                START if cell == maze.start else GOAL if cell == maze.goal else WALL if maze.walls[r][c] else FREE
+            )
+    return codes
+
+
+def encode(maze: Maze, path: list[Cell] | set[Cell] | None = None) -> tuple[Tensor, Tensor]:
+    """tokens [2HW] and known [2HW]: maze cells and pins known; path cells ON/OFF (OFF where no path is given)."""
+    h, w = maze.shape
+    on = set(path or ())
+    cells = [(r, c) for r in range(h) for c in range(w)]
+    tokens = maze_tokens(maze) + [ON if cell in on or cell in maze.pins_on else OFF for cell in cells]
+    known = [True] * (h * w) + [cell in maze.pins_on or cell in maze.pins_off for cell in cells]
+    return torch.tensor(tokens), torch.tensor(known)
+
+
+def path_cells(maze: Maze, tokens: Tensor) -> set[Cell]:
+    h, w = maze.shape
+    flags = tokens[h * w :].tolist()
+    return {(i // w, i % w) for i, t in enumerate(flags) if t == ON}
+
+
+def training_batch(h: int, w: int, batch: int, gen: torch.Generator, waypoint_share: float = 0.3):
+    """tokens [B, 2HW] and known [B, 2HW] (maze cells only), for training with loss on path cells."""
+    rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=gen)))
+    rows = []
+    for _ in range(batch):
+        maze = generate(h, w, rng)
+        path, _ = training_path(maze, rng, waypoint_share)
+        rows.append(encode(maze, path)[0])
+    tokens = torch.stack(rows)
+    known = torch.zeros_like(tokens, dtype=torch.bool)
+    known[:, : h * w] = True
+    return tokens, known
+
+
+# -- checks ---------------------------------------------------------------------------------------
+
+
+def is_simple_path(maze: Maze, on: set[Cell]) -> bool:
+    """The on-cells induce one simple 4-connected path from start to goal over free cells."""
+    if maze.start not in on or maze.goal not in on or any(not maze.free(c) for c in on):
+        return False
+    for cell in on:
+        degree = sum(n in on for n in maze.neighbours(cell))
+        if degree != (1 if cell in (maze.start, maze.goal) else 2):
+            return False
+    h, w = maze.shape
+    off_path = {(r, c) for r in range(h) for c in range(w)} - on
+    return len(bfs(maze, maze.start, blocked=off_path)) == len(on)  # one connected piece
+
+
+@dataclass
+class Verdict:
+    valid: bool  # one simple path S→G over free cells, respecting every pin
+    optimal: bool  # valid and as short as the shortest path under the same pins
+    violates_pins: bool
+    length: int
+    shortest: int | None
+
+
+def check(maze: Maze, on: set[Cell]) -> Verdict:
+    violates = bool(maze.pins_on - on) or bool(maze.pins_off & on)
+    valid = is_simple_path(maze, on) and not violates
+    shortest = shortest_length_under_pins(maze)
+    return Verdict(valid, valid and shortest is not None and len(on) <= shortest, violates, len(on), shortest)
+
+
+# -- ASCII ----------------------------------------------------------------------------------------
+
+_INPUT = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "pin on", "x": "pin off"}
+
+
+def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
+    """Read an ASCII maze; raise ValueError naming the first problem."""
+    if not isinstance(text, str):
+        raise ValueError("the maze must be a string of ASCII rows")
+    lines = [line.strip() for line in text.strip("\n").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("the maze is empty")
+    widths = {len(line) for line in lines}
+    if len(widths) > 1:
+        raise ValueError(f"ragged rows: row lengths {sorted(widths)} differ; every row needs the same width")
+    h, w = len(lines), len(lines[0])
+    if expected is not None and (h, w) != tuple(expected):
+        raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}")
+    walls = [[False] * w for _ in range(h)]
+    starts, goals, on, off = [], [], set(), set()
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            if ch == "*":
+                raise ValueError(f"'*' at row {r + 1}, column {c + 1} marks a solved path; pin cells with '+' instead")
+            if ch not in _INPUT:
+                raise ValueError(f"unknown character {ch!r} at row {r + 1}, column {c + 1}: use one of # . S G + x")
+            walls[r][c] = ch == "#"
+            {"S": starts, "G": goals}.get(ch, []).append((r, c))
+            if ch == "+":
+                on.add((r, c))
+            if ch == "x":
+                off.add((r, c))
+    for name, found in (("start S", starts), ("goal G", goals)):
+        if len(found) != 1:
+            raise ValueError(f"the maze needs exactly one {name}, found {len(found)}")
+    return Maze(walls, starts[0], goals[0], on, off)
+
+
+def render(maze: Maze, on: set[Cell] | None = None) -> str:
+    h, w = maze.shape
+    on = on or set()
+    rows = []
+    for r in range(h):
+        row = ""
+        for c in range(w):
+            cell = (r, c)
+            if cell == maze.start:
+                row += "S"
+            elif cell == maze.goal:
+                row += "G"
+            elif maze.walls[r][c]:
+                row += "#"
+            elif cell in on:
+                row += "*"
+            elif cell in maze.pins_on:
+                row += "+"
+            elif cell in maze.pins_off:
+                row += "x"
+            else:
+                row += "."
+        rows.append(row)
+    return "\n".join(rows)
+
+
+# -- solving --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SolveResult:
+    ascii: str
+    valid: bool
+    optimal: bool
+    violates_pins: bool
+    model_calls: int
+    steps: int
+    length: int
+    shortest: int | None
+    message: str
+
+
+def grid_of(model) -> tuple[int, int]:
+    grid = getattr(model.config, "grid", None)
+    if grid is None or len(grid) != 3 or grid[0] != 2:
+        raise ValueError("this model is not a maze model (its config has no (2, H, W) grid)")
+    return grid[1], grid[2]
+
+
+def unsolvable_reason(maze: Maze) -> str | None:
+    """Why no path can exist, or None. Checked before sampling so that a user never waits in vain."""
+    if maze.start == maze.goal:
+        return "start and goal are the same cell"
+    if maze.start in maze.pins_off or maze.goal in maze.pins_off:
+        return "the start and the goal are always on the path; they cannot be pinned off"
+    if maze.pins_on & maze.pins_off:
+        return "a cell is pinned both on and off the path"
+    if maze.goal not in bfs(maze, maze.start):
+        return "the goal cannot be reached from the start"
+    if shortest_length_under_pins(maze) is None:
+        return "no path from start to goal satisfies the pins"
+    return None
+
+
+def solve(
+    model,
+    ascii_maze: str,
+    method: str = "exact",
+    seed: int = 0,
+    temperature: float = 0.0,
+    order: str = "random",
+    num_orders: int = 5,
+) -> SolveResult:
+    """Parse, check, sample the path with the model, and judge it. Bad input raises ValueError."""
+    from sigma.sampling import sample
+
+    maze = parse(ascii_maze, grid_of(model))
+    reason = unsolvable_reason(maze)
+    if reason:
+        return SolveResult(render(maze), False, False, False, 0, 0, 0, None, f"unsolvable: {reason}")
+    tokens, known = encode(maze)
+    out = sample(
+        model,
+        tokens[None].to(model.device),
+        known[None].to(model.device),
+        method=method,
+        order=order,
+        temperature=temperature,
+        num_orders=num_orders,
+        seed=seed,
+    )
+    on = path_cells(maze, out.tokens[0].cpu())
+    v = check(maze, on)
+    message = (
+        "valid and shortest"
+        if v.optimal
+        else "valid but not shortest"
+        if v.valid
+        else ("violates a pin" if v.violates_pins else "not a valid path")
+    )
+    return SolveResult(
+        render(maze, on),
+        v.valid,
+        v.optimal,
+        v.violates_pins,
+        int(out.model_calls[0]),
+        int(out.steps[0]),
+        v.length,
+        v.shortest,
+        message,
+    )
