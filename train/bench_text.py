@@ -1,0 +1,111 @@
+"""`python -m train.bench text`: the shipped text σ-GPT against its left-to-right baseline.
+
+Validation loss in both orders; then, for unconditional generation and for infilling validation passages
+with half their tokens blanked, every sampler's model calls per token, steps, wall time, and the quality
+of its samples as their negative log-likelihood under the baseline (the same for all exact samplers,
+up to noise). Sequences are sampled one at a time, so wall times compare samplers, not batching.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import torch
+from torch import Tensor
+
+from sigma import SigmaGPT
+from sigma.sampling import METHODS, sample
+from sigma.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from train.text import val_loss, val_windows
+
+
+def nll_per_token(model: SigmaGPT, tokens: Tensor) -> Tensor:
+    """Negative log-likelihood per token [B] of whole sequences under a model, left to right."""
+    with torch.no_grad():
+        return -model.log_prob(tokens, order="l2r") / tokens.shape[1]
+
+
+def run_sampler(model: SigmaGPT, tokens: Tensor, known: Tensor, method: str, order: str, temperature: float) -> dict:
+    """Sample each row alone; return the completions and per-row calls, steps and seconds."""
+    rows = []
+    for i in range(tokens.shape[0]):
+        t0 = time.perf_counter()
+        row = slice(i, i + 1)
+        out = sample(model, tokens[row], known[row], method=method, order=order, temperature=temperature, seed=i)
+        rows.append((out.tokens[0], int(out.model_calls[0]), int(out.steps[0]), time.perf_counter() - t0))
+    toks, calls, steps, secs = zip(*rows, strict=True)
+    return {"tokens": torch.stack(toks), "calls": calls, "steps": steps, "seconds": secs}
+
+
+def figures(run: dict, generated: int, judge: SigmaGPT) -> dict:
+    nll = nll_per_token(judge, run["tokens"])
+    n = len(run["calls"])
+    return {
+        "calls_per_token": round(sum(run["calls"]) / generated, 4),
+        "steps": round(sum(run["steps"]) / n, 2),
+        "nll": round(float(nll.mean()), 4),
+        "nll_se": round(float(nll.std()) / math.sqrt(n) if n > 1 else float("nan"), 4),
+        "seconds": round(sum(run["seconds"]) / n, 4),
+    }
+
+
+def compare(sigma: SigmaGPT, base: SigmaGPT, tokens: Tensor, known: Tensor, temperature: float) -> tuple[dict, dict]:
+    """Every σ-GPT sampler in random order, plus the baseline's own sequential left-to-right sampling."""
+    generated = int((~known).sum())
+    out, samples = {}, {}
+    for method in METHODS:
+        run = run_sampler(sigma, tokens, known, method, "random", temperature)
+        out[method], samples[method] = figures(run, generated, base), run["tokens"]
+        print(f"  {method:16s} {out[method]}", flush=True)
+    run = run_sampler(base, tokens, known, "sequential", "l2r", temperature)
+    out["baseline-sequential-l2r"] = figures(run, generated, base)
+    print(f"  {'baseline l2r':16s} {out['baseline-sequential-l2r']}", flush=True)
+    return out, samples
+
+
+def main(sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: float, threads: int) -> dict:
+    if threads:
+        torch.set_num_threads(threads)
+    sigma = SigmaGPT.from_pretrained(sigma_dir).eval()
+    base = SigmaGPT.from_pretrained(baseline_dir).eval()
+    T = sigma.config.block_size
+    if base.config.block_size != T or base.config.vocab_size != sigma.config.vocab_size:
+        raise ValueError("the σ-GPT and the baseline must share block_size and vocabulary")
+    val = val_windows(T, n_val)
+    result: dict = {
+        "val_loss": {
+            "sigma_l2r": round(val_loss(sigma, val, "l2r"), 4),
+            "sigma_random": round(val_loss(sigma, val, "random"), 4),
+            "baseline_l2r": round(val_loss(base, val, "l2r"), 4),
+            "baseline_random": round(val_loss(base, val, "random"), 4),
+        }
+    }
+    print("validation loss (nats/token):", result["val_loss"], flush=True)
+
+    length = min(256, T)
+    print(f"\nunconditional generation of {length} tokens, {n} sequences, temperature {temperature}:")
+    tokens = torch.zeros(n, length, dtype=torch.long)
+    nothing = torch.zeros_like(tokens, dtype=torch.bool)
+    result["generate"], gen_samples = compare(sigma, base, tokens, nothing, temperature)
+
+    _, val_names = split_plays()
+    passages = windows(corpus_tokens(val_names), n, length, torch.Generator().manual_seed(1))
+    known = random_blanks(passages.shape, 0.5, gen=torch.Generator().manual_seed(2))
+    print(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
+    result["infill"], fill_samples = compare(sigma, base, passages, known, temperature)
+    result["infill_reference_nll"] = round(float(nll_per_token(base, passages).mean()), 4)
+
+    result["speedup"] = {
+        m: round(result["generate"]["sequential"]["seconds"] / result["generate"][m]["seconds"], 3) for m in METHODS
+    }
+    result["speedup_infill"] = {
+        m: round(result["infill"]["sequential"]["seconds"] / result["infill"][m]["seconds"], 3) for m in METHODS
+    }
+    result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": "random"}
+    result["settings"]["temperature"] = temperature
+    print("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))
+    print("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0]))
+    print(json.dumps(result))
+    return result
