@@ -1,0 +1,98 @@
+"""Plotly figures of a run and of one-pass densities. Colours follow the legend (assets/studio.css)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from views.runs import Frame
+
+ACCEPTED, REPLACED, REFERENCE, SIGMA = "#2e9d5b", "#8e5bd6", "#9aa0a6", "#e07b00"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 280) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.3},
+        template="plotly_white",
+    )
+    return fig
+
+
+def accepted_per_step(run: list[Frame]) -> go.Figure:
+    """Tokens settled by each model step: accepted drafts, plus the resampled token of a rejection."""
+    steps = [f.step for f in run[1:]]
+    fig = go.Figure(
+        [
+            go.Bar(x=steps, y=[len(f.accepted) for f in run[1:]], name="accepted drafts", marker_color=ACCEPTED),
+            go.Bar(
+                x=steps,
+                y=[int(f.replacement is not None) for f in run[1:]],
+                name="resampled at a rejection",
+                marker_color=REPLACED,
+            ),
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Tokens settled per step", "step", "tokens")
+
+
+def done_vs_calls(run: list[Frame]) -> go.Figure:
+    """Tokens done against model calls, with the one-token-per-call line that sequential decoding follows."""
+    n = run[0].to_fill if run else 0
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=[0, n], y=[0, n], mode="lines", name="one token at a time", line={"color": REFERENCE, "dash": "dash"}
+            ),
+            go.Scatter(
+                x=[f.model_calls for f in run],
+                y=[f.tokens_done for f in run],
+                mode="lines+markers",
+                name="this run",
+                line={"color": SIGMA},
+            ),
+        ]
+    )
+    return _layout(fig, "Tokens done vs model calls", "model calls", "tokens done")
+
+
+def top_k_heatmap(labels: list[str], top: list[list[tuple[str, float]]]) -> go.Figure:
+    """Top-k probabilities of every unknown position (columns) from one model pass; cells name the token."""
+    k = max((len(t) for t in top), default=0)
+    z = [[t[r][1] if r < len(t) else None for t in top] for r in range(k)]
+    text = [[t[r][0] if r < len(t) else "" for t in top] for r in range(k)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=[f"#{r + 1}" for r in range(k)],
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate="%{x}<br>%{text}: %{z:.3f}<extra></extra>",
+            colorscale="Oranges",
+            zmin=0,
+            zmax=1,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category")
+    return _layout(fig, "One model pass: top-k of every unknown position", "position", "rank")
+
+
+def grid_heatmap(probs: list[list[float | None]]) -> go.Figure:
+    """P(on the path) of every undecided maze cell from one pass; decided cells are left blank."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=probs,
+            colorscale="Oranges",
+            zmin=0,
+            zmax=1,
+            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x")
+    return _layout(fig, "One model pass: P(cell on the path)", "column", "row", height=360)

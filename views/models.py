@@ -1,0 +1,96 @@
+"""Checkpoints for the app: each task's model is loaded once, at startup, and a failure is kept as a
+plain message for the page instead of an exception, so one missing model never breaks the other tab."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from sigma import SigmaGPT
+from sigma import maze as mz
+
+RETRY_SECONDS = 30.0  # a checkpoint that appears later is picked up without a restart
+
+
+@dataclass
+class ModelSlot:
+    """One task's checkpoint: where it comes from, the model once loaded, or why it is not there."""
+
+    task: str
+    env_var: str
+    default: str
+    model: SigmaGPT | None = None
+    error: str | None = None
+    _tried: float = field(default=-1e9, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def source(self) -> str:
+        return os.environ.get(self.env_var) or self.default
+
+    def get(self) -> SigmaGPT | None:
+        """The model, loading it on first use (or again after RETRY_SECONDS if it failed)."""
+        with self._lock:
+            if self.model is None and time.monotonic() - self._tried > RETRY_SECONDS:
+                self._tried = time.monotonic()
+                self.model, self.error = _load(self.task, self.source)
+        return self.model
+
+    def missing_message(self) -> str:
+        return (
+            f"No {self.task} model: {self.error} Train one with `python -m train {self.task}` "
+            f"(it writes checkpoints/{self.task}), or set {self.env_var} to a checkpoint folder or a Hub id."
+        )
+
+
+def _load(task: str, source: str) -> tuple[SigmaGPT | None, str | None]:
+    if not source.strip():
+        return None, "no checkpoint given."
+    if _looks_local(source) and not os.path.isdir(source):
+        return None, f"the folder {source} does not exist."
+    try:
+        model = SigmaGPT.from_pretrained(source).eval()
+    except Exception as err:  # a corrupt or unreachable checkpoint must not take the app down
+        return None, f"could not load {source} ({type(err).__name__}: {str(err)[:200]})."
+    problem = _task_problem(task, model)
+    if problem:
+        return None, f"{source} {problem}."
+    return model, None
+
+
+def _looks_local(source: str) -> bool:
+    """A Hub id is "owner/name" whose owner is not a local folder (such as checkpoints/); the rest are paths."""
+    parts = source.split("/")
+    return len(parts) != 2 or source.startswith((".", "~")) or os.path.isdir(parts[0])
+
+
+def _task_problem(task: str, model: SigmaGPT) -> str | None:
+    if task == "maze":
+        try:
+            mz.grid_of(model)
+        except ValueError:
+            return "is not a maze model (its config has no (2, H, W) grid)"
+        if model.config.vocab_size != mz.VOCAB_SIZE:
+            return f"has vocab_size {model.config.vocab_size}, not the maze's {mz.VOCAB_SIZE}"
+    if task == "text":
+        from sigma import text as tx
+
+        n_vocab = tx.get_encoding().n_vocab
+        if model.config.vocab_size != n_vocab:
+            return f"has vocab_size {model.config.vocab_size}, not the tokenizer's {n_vocab}"
+    return None
+
+
+MAZE = ModelSlot("maze", "SIGMA_MAZE_MODEL", "checkpoints/maze")
+TEXT = ModelSlot("text", "SIGMA_TEXT_MODEL", "checkpoints/text")
+
+
+def load_all() -> None:
+    """Load both checkpoints now (at startup), keeping the CPU threads to what a small Space has."""
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    for slot in (MAZE, TEXT):
+        slot.get()

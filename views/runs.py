@@ -1,0 +1,123 @@
+"""A sampling run as a list of frames: what every position looks like after each model step.
+
+The engine's `stream()` yields `StepEvent`s for a batch; the views need, for one sequence, the state
+of each position (known, drafted, accepted, rejected, replaced, settled earlier), its fill rank and the
+running counts. A `Frame` holds exactly that, as plain lists, so the maze and text views and the API
+share one reading of the events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from sigma import SigmaGPT
+from sigma.sampling import METHODS, stream
+
+ORDERS = ("random", "l2r", "fractal")
+TIME_LIMIT_S = 20.0  # model work per request; a small Space must not be held by one user
+
+
+@dataclass
+class Settings:
+    """The sampler controls, validated with messages a user can act on."""
+
+    sampler: str = "exact"
+    order: str = "random"
+    num_orders: int = 5
+    temperature: float = 0.0
+    seed: int = 0
+
+    def checked(self) -> Settings:
+        if self.sampler not in METHODS:
+            raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(METHODS)}")
+        if self.order not in ORDERS:
+            raise ValueError(f"unknown order {self.order!r}: use one of {', '.join(ORDERS)}")
+        num_orders = _number(self.num_orders, "num_orders", int, 1, 32)
+        temperature = _number(self.temperature, "temperature", float, 0.0, 5.0)
+        seed = _number(self.seed, "seed", int, 0, 2**31 - 1)
+        return Settings(self.sampler, self.order, num_orders, temperature, seed)
+
+
+def _number(value, name: str, kind: type, lo: float, hi: float):
+    try:
+        if isinstance(value, bool) or value is None:
+            raise TypeError
+        number = kind(float(value)) if kind is int else kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number between {lo} and {hi}, got {value!r}") from None
+    if not lo <= number <= hi or number != number:
+        raise ValueError(f"{name} must lie between {lo} and {hi}, got {value!r}")
+    return number
+
+
+@dataclass
+class Frame:
+    """One sequence after `step` model steps (step 0: before any model call)."""
+
+    step: int
+    tokens: list[int]
+    done: list[bool]
+    known: list[bool]  # fixed by the user (maze cells, pins, unblanked text)
+    rank: list[int | None]  # order in which sampled positions settled, 1-based
+    drafted: dict[int, int] = field(default_factory=dict)  # position -> drafted token, this step
+    accepted: list[int] = field(default_factory=list)
+    rejected: int | None = None
+    rejected_token: int | None = None
+    replacement: int | None = None  # token settled at `rejected` (exact samplers); None: thrown back
+    model_calls: int = 0
+    tokens_done: int = 0
+    seconds: float = 0.0  # model work so far, animation excluded
+    finished: bool = False
+
+    @property
+    def to_fill(self) -> int:
+        """Positions to sample: what one-token-at-a-time decoding needs in model calls."""
+        return self.known.count(False)
+
+    @property
+    def settled_now(self) -> int:
+        return len(self.accepted) + (self.replacement is not None)
+
+
+def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings) -> Iterator[Frame]:
+    """Frames of one run: the input at once (so a page can draw before the first model call), then one
+    per model step. Raises TimeoutError once the model work passes TIME_LIMIT_S."""
+    s = settings.checked()
+    known_list = known.tolist()
+    rank: list[int | None] = [None] * len(known_list)
+    frame = Frame(0, tokens.tolist(), list(known_list), known_list, list(rank))
+    yield frame
+    if frame.to_fill == 0:
+        frame.finished = True
+        return
+    events = stream(model, tokens[None], known[None], s.sampler, s.order, s.temperature, s.num_orders, s.seed)
+    seconds, filled = 0.0, 0
+    while True:
+        start = time.perf_counter()
+        event = next(events, None)
+        seconds += time.perf_counter() - start
+        if event is None:
+            return
+        if seconds > TIME_LIMIT_S:
+            raise TimeoutError(f"the model worked for more than {TIME_LIMIT_S:.0f} s; try a smaller input")
+        frame = Frame(event.step + 1, event.tokens[0].tolist(), event.done[0].tolist(), known_list, rank)
+        frame.model_calls, frame.seconds, frame.finished = int(event.model_calls[0]), seconds, event.finished
+        for rs in event.rows:
+            frame.drafted = dict(zip(rs.drafted, rs.draft_tokens, strict=True))
+            frame.accepted = list(rs.accepted)
+            frame.rejected, frame.rejected_token = rs.rejected, rs.rejected_token
+            frame.replacement = rs.replacement_token
+            frame.tokens_done = rs.tokens_done
+            for pos in rs.accepted + ([rs.rejected] if rs.replacement_token is not None else []):
+                filled += 1
+                rank[pos] = filled
+        frame.rank = list(rank)
+        yield frame
+
+
+def collect(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings) -> list[Frame]:
+    return list(frames(model, tokens, known, settings))

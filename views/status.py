@@ -1,0 +1,47 @@
+"""The small HTML pieces around a run: the step counter line, plain messages, and the colour legend."""
+
+from __future__ import annotations
+
+import html
+
+from views.runs import Frame
+
+
+def message(text: str, tone: str = "info") -> str:
+    """A plain sentence in a coloured box; tone is info, good, fair or bad."""
+    return f'<div class="msg {tone}">{html.escape(text)}</div>' if text else ""
+
+
+def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
+    """Step, model calls against what one-token-at-a-time decoding would need, and the outcome once done."""
+    n = frame.to_fill
+    share = 100 * frame.tokens_done / n if n else 100
+    line = (
+        f'<div class="progress"><b>Step {frame.step}</b> · {frame.tokens_done}/{n} tokens · '
+        f"<b>{frame.model_calls}</b> model calls (one at a time: {n}) · "
+        f"{frame.seconds * 1000:.0f} ms of model work"
+        f'<div class="bar"><div style="width:{share:.0f}%"></div></div></div>'
+    )
+    return line + (message(verdict, tone) if frame.finished and verdict else "")
+
+
+LEGEND_ITEMS = [
+    ("known", "given: maze cells, pins, the words you kept"),
+    ("drafted", "drafted this step from the one-pass marginals, not yet checked"),
+    ("accepted", "draft accepted this step"),
+    ("rejected", "draft rejected this step (it flashes)"),
+    ("replaced", "resampled at the rejection (exact samplers)"),
+    ("settled", "settled in an earlier step; the small number is its fill rank"),
+    ("blank", "still unknown"),
+]
+
+
+def legend() -> str:
+    items = "".join(
+        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGEND_ITEMS
+    )
+    pins = (
+        '<span class="key"><span class="swatch pin-on"></span>pinned on the path</span>'
+        '<span class="key"><span class="swatch pin-off"></span>pinned off the path</span>'
+    )
+    return f'<div class="legend">{items}{pins}</div>'
