@@ -354,13 +354,13 @@ def build() -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **kwargs):
     """Queue and serve: theme, CSS and head go to launch() in Gradio 6."""
-    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64).launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        theme=gr.themes.Soft(),
-        css_paths=[ASSETS / "studio.css"],
-        **kwargs,
-    )
+    options = {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "theme": gr.themes.Soft(),
+        "css_paths": [ASSETS / "studio.css"],
+    }
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64).launch(**(options | kwargs))
 
 
 if __name__ == "__main__":

@@ -21,3 +21,31 @@ def small_model() -> SigmaGPT:
         for p in model.parameters():
             p.mul_(8.0 if p.dim() > 1 else 1.0)
     return model.eval()
+
+
+@pytest.fixture(scope="session")
+def studio_url(tmp_path_factory) -> str:
+    """The app, served in this process on a free port with tiny random-weight maze and text models, so that
+    app tests exercise the real engine without depending on the shipped checkpoints being good."""
+    import socket
+
+    from sigma import text as tx
+    from views.models import MAZE, TEXT
+
+    root = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    maze_cfg = SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))
+    text_cfg = SigmaConfig(vocab_size=tx.get_encoding().n_vocab, block_size=128, n_layer=1, n_head=2, n_embd=32)
+    for name, cfg, slot in (("maze", maze_cfg, MAZE), ("text", text_cfg, TEXT)):
+        SigmaGPT(cfg).save_pretrained(root / name)
+        os.environ[slot.env_var] = str(root / name)
+        slot.reload()
+    import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.build()
+    app.launch(demo, prevent_thread_lock=True, quiet=True, server_port=port)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()

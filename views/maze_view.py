@@ -143,6 +143,8 @@ def _path_classes(frame: Frame | None, i: int, n: int) -> list[str]:
         return []
     out = []
     on = frame.tokens[p] == mz.ON
+    if frame.tokens[i] == mz.WALL:  # only a path drawn through a wall is worth showing there
+        return ["settled", "on"] if frame.done[p] and on else []
     if p == frame.rejected:
         out.append("rejected")
         if frame.replacement is not None:

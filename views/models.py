@@ -40,6 +40,12 @@ class ModelSlot:
                 self.model, self.error = _load(self.task, self.source)
         return self.model
 
+    def reload(self) -> SigmaGPT | None:
+        """Forget the loaded model (or the failure) and load from the current source now."""
+        with self._lock:
+            self.model, self.error, self._tried = None, None, -1e9
+        return self.get()
+
     def missing_message(self) -> str:
         return (
             f"No {self.task} model: {self.error} Train one with `python -m train {self.task}` "
@@ -53,7 +59,7 @@ def _load(task: str, source: str) -> tuple[SigmaGPT | None, str | None]:
     if _looks_local(source) and not os.path.isdir(source):
         return None, f"the folder {source} does not exist."
     try:
-        model = SigmaGPT.from_pretrained(source).eval()
+        model = SigmaGPT.from_pretrained(source).float().eval()  # shipped weights may be float16
     except Exception as err:  # a corrupt or unreachable checkpoint must not take the app down
         return None, f"could not load {source} ({type(err).__name__}: {str(err)[:200]})."
     problem = _task_problem(task, model)

@@ -31,7 +31,8 @@ LEGEND_ITEMS = [
     ("accepted", "draft accepted this step"),
     ("rejected", "draft rejected this step (it flashes)"),
     ("replaced", "resampled at the rejection (exact samplers)"),
-    ("settled", "settled in an earlier step; the small number is its fill rank"),
+    ("settled", "settled in an earlier step (text: the small number is its fill rank)"),
+    ("path", "maze: settled on the path"),
     ("blank", "still unknown"),
 ]
 

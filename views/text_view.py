@@ -148,7 +148,7 @@ def marked_text(frame: Frame) -> str:
 
 
 def piece(token: int) -> str:
-    """A token as readable text; a token that is only part of a character shows its bytes."""
+    """A token as readable text; part of a character, or a control byte, shows as hex bytes."""
     text = tx.decode([token])
     if "\ufffd" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
         return "‹" + tx.get_encoding().decode_single_token_bytes(token).hex() + "›"

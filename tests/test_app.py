@@ -1,0 +1,166 @@
+"""The app through gradio_client (streamed events, final results, clear errors) and its views on their own.
+
+The server runs tiny random-weight models (see the `studio_url` fixture): these tests check the plumbing
+and the messages, not the quality of a trained model."""
+
+import random
+
+import pytest
+import torch
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from sigma import SigmaConfig, SigmaGPT
+from sigma import maze as mz
+from views import maze_view, text_view
+from views.models import ModelSlot
+from views.runs import Settings, frames
+
+MAZE = mz.render(mz.generate(9, 9, random.Random(0)))
+
+
+@pytest.fixture(scope="module")
+def client(studio_url) -> Client:
+    return Client(studio_url, verbose=False)
+
+
+def stream(client: Client, api_name: str, *args) -> list[dict]:
+    """Every streamed event of one call; an error raised by the endpoint surfaces as AppError."""
+    job = client.submit(*args, api_name=api_name)
+    events = list(job)
+    job.result()
+    return events
+
+
+def test_solve_maze_streams_steps_and_ends_with_a_judged_solution(client):
+    events = stream(client, "/solve_maze", MAZE, "exact", "random", 5, 0.0, 0)
+    assert len(events) >= 2 and events[0]["step"] == 0 and not events[0]["finished"]
+    assert [e["step"] for e in events] == list(range(len(events)))
+    last = events[-1]
+    assert last["finished"] and last["tokens_done"] == last["to_fill"] == 81
+    assert last["model_calls"] <= 81
+    solved = last["solution"].splitlines()
+    assert [row.replace("*", ".") for row in solved] == MAZE.splitlines()
+    assert isinstance(last["valid"], bool) and last["message"]
+    assert set(last["figures"]) == {"accepted_per_step", "done_vs_calls"}
+
+
+@pytest.mark.parametrize("sampler", ["sequential", "burst"])
+def test_every_sampler_streams_through_the_api(client, sampler):
+    events = stream(client, "/fill_text", "To be, or {not to be}: that is [__]", sampler, "l2r", 3, 1.0, 1)
+    last = events[-1]
+    assert last["finished"] and last["tokens_done"] == last["to_fill"]
+    if sampler == "sequential":
+        assert len(events) == last["to_fill"] + 1
+    assert last["text"].startswith("To be, or") and "[" in last["marked"]
+
+
+def test_fill_text_handles_emoji_and_cjk(client):
+    last = stream(client, "/fill_text", "rose 🌹 and 薔薇 [___]", "exact", "random", 5, 1.0, 0)[-1]
+    assert last["text"].startswith("rose 🌹 and 薔薇")
+
+
+def test_density_gives_top_k_of_every_unknown_position(client):
+    text = client.predict("text", "To be [___] to be", 4, api_name="/density")
+    assert len(text["positions"]) == 3
+    for entry in text["positions"]:
+        probs = [p for _, p in entry["top"]]
+        assert len(probs) == 4 and probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+    maze = client.predict("maze", MAZE, 2, api_name="/density")
+    assert len(maze["positions"]) == 81 and all(len(e["top"]) == 2 for e in maze["positions"])
+
+
+WALLED = mz.parse(MAZE)
+for _r, _c in WALLED.neighbours(WALLED.goal):
+    WALLED.walls[_r][_c] = True
+
+
+@pytest.mark.parametrize(
+    ("api_name", "args", "says"),
+    [
+        ("/solve_maze", (mz.render(WALLED),), "cannot be solved"),
+        ("/solve_maze", (MAZE.replace("G", "."),), "exactly one goal"),
+        ("/solve_maze", ("S.\n.G",), "expects 9x9"),
+        ("/solve_maze", (MAZE, "warp"), "unknown sampler"),
+        ("/solve_maze", (MAZE, "exact", "random", "many"), "num_orders"),
+        ("/solve_maze", (MAZE.replace(".", "@", 1),), "unknown character"),
+        ("/fill_text", ("",), "empty"),
+        ("/fill_text", ("word " * 300,), "at most 128"),
+        ("/fill_text", ("bell \x07 [__]",), "control character"),
+        ("/fill_text", ("nothing blank here",), "Nothing is blank"),
+        ("/fill_text", ("[__]", "exact", "random", 5, -1.0), "temperature"),
+        ("/density", ("poem", "x"), "unknown task"),
+        ("/density", ("text", "no blanks", 3), "Nothing is unknown"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, api_name, args, says):
+    with pytest.raises(AppError, match=says):
+        stream(client, api_name, *args)
+    assert client.predict("text", "a [_]", 1, api_name="/density")["positions"]
+
+
+def test_everything_blanked_is_filled(client):
+    last = stream(client, "/fill_text", "[________]", "exact-confident", "fractal", 5, 1.0, 0)[-1]
+    assert last["tokens_done"] == 8
+
+
+def test_missing_and_corrupt_checkpoints_say_how_to_train(tmp_path):
+    missing = ModelSlot("maze", "SIGMA_TEST_UNSET_VAR", str(tmp_path / "nowhere"))
+    assert missing.get() is None
+    assert "does not exist" in missing.missing_message() and "python -m train maze" in missing.missing_message()
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text('{"vocab_size": 6}')
+    (tmp_path / "bad" / "model.safetensors").write_bytes(b"not a tensor file")
+    corrupt = ModelSlot("text", "SIGMA_TEST_UNSET_VAR", str(tmp_path / "bad"))
+    assert corrupt.get() is None and "could not load" in corrupt.missing_message()
+    SigmaGPT(SigmaConfig(vocab_size=6, block_size=8, n_layer=1, n_head=1, n_embd=8)).save_pretrained(tmp_path / "plain")
+    wrong = ModelSlot("maze", "SIGMA_TEST_UNSET_VAR", str(tmp_path / "plain"))
+    assert wrong.get() is None and "not a maze model" in wrong.missing_message()
+
+
+# ---------------------------------------------------------------- views, without the server
+
+
+def test_clicks_edit_the_maze_and_refuse_impossible_edits():
+    rows = MAZE.splitlines()
+    wall = next(r * 9 + c for r in range(9) for c in range(9) if rows[r][c] == "#")
+    free = next(r * 9 + c for r in range(9) for c in range(9) if rows[r][c] == ".")
+    new, note = maze_view.edit(MAZE, wall, "pin: path here")
+    assert new == MAZE and "wall" in note
+    moved, _ = maze_view.edit(MAZE, free, "start")
+    assert moved.count("S") == 1 and moved.splitlines()[free // 9][free % 9] == "S"
+    goal = MAZE.replace("\n", "").index("G")
+    same, note = maze_view.edit(MAZE, goal, "start")
+    assert same == MAZE and "cannot share" in note
+    cleared, _ = maze_view.edit(MAZE, wall, "wall")
+    assert cleared.replace("\n", "")[wall] == "."
+
+
+def test_examples_include_a_pin_and_an_unsolvable_maze():
+    examples = maze_view.examples()
+    assert any("+" in e for e in examples)
+    reasons = [mz.unsolvable_reason(mz.parse(e)) for e in examples]
+    assert reasons[:3] == [None, None, None] and reasons[3]
+
+
+def test_blank_syntax_toggle_and_canvas():
+    p = text_view.parse("To be, or {not} to be: [___]", 128)
+    assert p.known.count(False) == 1 + 3
+    q = text_view.toggle(p, 0)
+    assert not q.known[0] and p.known[0]
+    c = text_view.canvas(20, "0: KING:\n15: crown", 128)
+    assert len(c.ids) == 20 and c.known[0] and not c.known[5] and c.known[15]
+    with pytest.raises(ValueError, match="runs past"):
+        text_view.canvas(5, "4: many words here", 128)
+
+
+def test_frames_rank_every_sampled_position_once():
+    torch.manual_seed(0)
+    model = SigmaGPT(SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))).eval()
+    tokens, known = mz.encode(mz.parse(MAZE))
+    run = list(frames(model, tokens, known, Settings("exact", "random", 5, 1.0, 3)))
+    last = run[-1]
+    ranks = [r for r in last.rank if r is not None]
+    assert sorted(ranks) == list(range(1, 82)) and last.finished
+    assert sum(f.settled_now for f in run) == 81
+    assert "rejected" in "".join(maze_view.board_html(MAZE, f) for f in run) or all(f.rejected is None for f in run)
