@@ -1,0 +1,89 @@
+"""The page in headless Chromium: edit a maze, solve it, blank text tokens, fill them, and bad input shows
+a message, never a traceback. Screenshots go to artifacts/ (git-ignored) for a person to look at."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+if not (os.path.exists(CHROMIUM) or shutil.which("chromium")) and not os.environ.get("CI"):
+    pytest.skip("Debian chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page(studio_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else None, args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(studio_url)
+        page.wait_for_selector(".maze .cell", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_edit_and_solve_a_maze(page):
+    cell = page.locator('.maze .cell[data-i="40"]')
+    before = cell.get_attribute("class")
+    cell.click()
+    page.wait_for_function(
+        "b => document.querySelector('.maze .cell[data-i=\"40\"]').className !== b", arg=before, timeout=10_000
+    )
+    page.get_by_label("fast").check()
+    page.click("#maze-solve")
+    page.wait_for_selector("#maze-status .progress", timeout=10_000)
+    shot(page, "maze-running")
+    page.wait_for_selector("#maze-status .msg", timeout=60_000)
+    shot(page, "maze-solved")
+    said = page.locator("#maze-status").inner_text()
+    assert "model calls" in said and ("Valid" in said or "Not valid" in said or "cannot be solved" in said)
+    assert "Traceback" not in page.content()
+
+
+def test_blank_tokens_and_fill(page):
+    page.get_by_role("tab", name="Text").click()
+    page.wait_for_selector("#text-tokens .tok", timeout=10_000)
+    token = page.locator('#text-tokens .tok[data-i="1"]')
+    token.click()
+    page.wait_for_selector('#text-tokens .tok.blank[data-i="1"]', timeout=10_000)
+    page.click("#text-fill")
+    page.wait_for_selector("#text-status .progress", timeout=10_000)
+    shot(page, "text-running")
+    page.wait_for_selector("#text-status .msg.good", timeout=60_000)
+    shot(page, "text-filled")
+    assert "Done:" in page.locator("#text-status").inner_text()
+    assert page.locator("#text-tokens .rank").count() > 0
+
+
+def test_bad_text_shows_a_message_not_a_traceback(page):
+    page.get_by_role("tab", name="Text").click()
+    box = page.get_by_label("Passage", exact=False)
+    box.fill("")
+    page.wait_for_function("() => document.querySelector('#text-status').innerText.includes('empty')", timeout=10_000)
+    shot(page, "text-empty")
+    assert "Traceback" not in page.content()
+
+
+def test_about_tab(page):
+    page.get_by_role("tab", name="About").click()
+    page.wait_for_selector(".figure svg", timeout=10_000)
+    shot(page, "about")
+    assert "2404.09562" in page.content()
