@@ -126,9 +126,10 @@ def replay(run: dict | None, speed: str):
 
 
 def _frame_at(run: dict | None, task: str, source, step: float):
-    """The scrubbed frame of the last run, if that run is of this input; None means: use the input."""
+    """The scrubbed frame of the last run while it is still partial and of this input; None: use the input."""
     if run and run["task"] == task and run["source"] == source:
-        return run["frames"][min(int(step), len(run["frames"]) - 1)]
+        frame = run["frames"][min(int(step), len(run["frames"]) - 1)]
+        return None if frame.finished else frame
     return None
 
 
@@ -167,7 +168,7 @@ def maze_inspect(ascii_maze: str, run: dict | None, step: float):
     model = api.model_of(MAZE)
     maze = mz.parse(ascii_maze, mz.grid_of(model))
     grid = maze_view.density_grid(model, maze, _frame_at(run, "maze", ascii_maze, step))
-    return charts.grid_heatmap(grid), ""
+    return charts.grid_heatmap(grid), gr.skip()
 
 
 # ---------------------------------------------------------------- text handlers
@@ -212,7 +213,7 @@ def text_inspect(state: dict, run: dict | None, step: float, k: float):
     model = api.model_of(TEXT)
     passage = text_view.Passage.from_state(state)
     labels, top = text_view.density(model, passage, _frame_at(run, "text", passage.as_state(), step), int(k))
-    return charts.top_k_heatmap(labels, top), ""
+    return charts.top_k_heatmap(labels, top), gr.skip()
 
 
 def banners():
@@ -255,8 +256,8 @@ def run_panel(prefix: str) -> Panel:
         step = gr.Slider(0, 1, value=0, step=1, label="Scrub through the last run (step)", interactive=False)
         again = gr.Button("Replay", size="sm", scale=0)
     result = gr.Textbox(label="Result", lines=3, interactive=False, elem_id=f"{prefix}-result")
-    with gr.Accordion("Inspect", open=False):
-        look = gr.Button("One model pass over the current partial sequence", size="sm")
+    with gr.Accordion("Inspect", open=False, elem_id=f"{prefix}-inspect"):
+        look = gr.Button("One model pass over the current partial sequence", size="sm", elem_id=f"{prefix}-look")
         density = gr.Plot(label="One-pass density")
         with gr.Row():
             steps_plot = gr.Plot(label="Tokens per step")

@@ -99,6 +99,12 @@ def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, api_nam
     assert client.predict("text", "a [_]", 1, api_name="/density")["positions"]
 
 
+def test_concurrent_streams_all_finish(studio_url):
+    clients = [Client(studio_url, verbose=False) for _ in range(4)]
+    jobs = [c.submit(MAZE, "burst", "random", 5, 1.0, i, api_name="/solve_maze") for i, c in enumerate(clients)]
+    assert all(job.result()["finished"] for job in jobs)
+
+
 def test_everything_blanked_is_filled(client):
     last = stream(client, "/fill_text", "[________]", "exact-confident", "fractal", 5, 1.0, 0)[-1]
     assert last["tokens_done"] == 8

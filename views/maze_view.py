@@ -164,8 +164,10 @@ def density_grid(model: SigmaGPT, maze: mz.Maze, frame: Frame | None) -> list[li
     tokens, known = mz.encode(maze)
     if frame is not None:
         tokens, known = torch.tensor(frame.tokens), torch.tensor(frame.done)
-    probs = conditional_density(model, tokens[None].to(model.device), known[None].to(model.device))[0]
     h, w = maze.shape
+    if bool(known.all()):
+        raise ValueError("Every cell is decided, so there is nothing to look at: unpin some cells.")
+    probs = conditional_density(model, tokens[None].to(model.device), known[None].to(model.device))[0]
     n = h * w
     return [
         [None if known[n + r * w + c] else round(float(probs[n + r * w + c, mz.ON]), 4) for c in range(w)]

@@ -205,7 +205,7 @@ def density(model: SigmaGPT, passage: Passage, frame: Frame | None, k: int) -> t
     unknown = [i for i, k_ in enumerate(known) if not k_]
     values, indices = probs[unknown].topk(min(k, probs.shape[-1]), dim=-1)
     pairs = zip(values.tolist(), indices.tolist(), strict=True)
-    top = [[(piece(t), round(p, 4)) for p, t in zip(ps, ts, strict=True)] for ps, ts in pairs]
+    top = [[(piece(t).replace("\n", "↵"), round(p, 4)) for p, t in zip(ps, ts, strict=True)] for ps, ts in pairs]
     return [str(i) for i in unknown], top
 
 
