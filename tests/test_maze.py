@@ -152,3 +152,16 @@ def test_pins_are_checked():
     assert maze.pins_on == {(1, 1)}
     mz.pin(maze, (1, 1), on=False)
     assert maze.pins_on == set() and maze.pins_off == {(1, 1)}
+
+
+def test_training_examples_show_their_pins_and_respect_them():
+    rng = random.Random(3)
+    pinned = 0
+    for _ in range(200):
+        maze = mz.generate(9, 9, rng)
+        path = mz.training_example(maze, rng, waypoint_share=0.3, avoid_share=0.3)
+        assert mz.check(maze, set(path)).valid  # a valid path under the pins it was drawn with
+        pinned += bool(maze.pins_on or maze.pins_off)
+        tokens, known = mz.encode(maze, path)
+        assert int(known[81:].sum()) == len(maze.pins_on) + len(maze.pins_off)
+    assert 60 < pinned < 160

@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/maze")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out (weights and optimizer)")
+    p.add_argument("--init", default=None, help="start from the weights of this checkpoint (fresh optimizer)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -69,7 +70,9 @@ def run(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     h, w = args.grid
     out = Path(args.out)
-    if args.resume and (out / "config.json").exists():
+    if args.init and not (args.resume and (out / "train_state.json").exists()):
+        model = SigmaGPT.from_pretrained(args.init)
+    elif args.resume and (out / "config.json").exists():
         model = SigmaGPT.from_pretrained(out)
     else:
         config = SigmaConfig(
