@@ -8,8 +8,8 @@
 - exact: any-subset speculative decoding. One order per step; accept while u < min(1, q/p); at the
   first rejection resample from normalise(max(q - p, 0)). Samples follow the model's chain-rule
   joint along the order exactly, and every step settles at least two tokens per two model calls.
-- exact-confident: exact, with each step's order sorted by the drafts' confidence (max of p), which
-  looks only at p and never at the drafted values, so exactness is kept.
+- exact-confident: exact, with each step's order sorted by the model's confidence (the max of each
+  untempered marginal), which never looks at the drafted values, so exactness is kept.
 """
 
 from __future__ import annotations
@@ -114,12 +114,13 @@ class _Run:
         pos, valid = self.dec.remaining(rows)
         logits, presents = self.dec.query(rows, pos, valid)
         p = probabilities(logits, self.temperature)
-        return pos, valid, p, _draw(p, self.gen), presents
+        return pos, valid, p, _draw(p, self.gen), presents, logits
 
     def _exact(self, rows: Tensor, confident: bool) -> list[RowStep]:
-        pos, valid, p, d, q_presents = self._drafts(rows)
-        if confident:  # sort by max p only: never by the drafted values, which would bias them
-            conf = p.max(dim=-1).values.masked_fill(~valid, -1.0)
+        pos, valid, p, d, q_presents, logits = self._drafts(rows)
+        if confident:  # sort by the model's own confidence (max of the untempered marginal, so that
+            # greedy decoding is ordered too); never by the drafted values, which would bias them
+            conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values.masked_fill(~valid, -1.0)
             idx = conf.argsort(dim=1, descending=True, stable=True)
             pos, valid, d = pos.gather(1, idx), valid.gather(1, idx), d.gather(1, idx)
             p = p.gather(1, idx[..., None].expand_as(p))
@@ -152,7 +153,7 @@ class _Run:
         return [s for s in out if s is not None]
 
     def _burst(self, rows: Tensor) -> list[RowStep]:
-        pos, valid, p, d, q_presents = self._drafts(rows)
+        pos, valid, p, d, q_presents, _ = self._drafts(rows)
         pd = p.gather(-1, d[..., None])[..., 0]
         m = valid.sum(dim=1)
         out = self._settle_singles(rows, m, pos, d, pd, q_presents, valid)

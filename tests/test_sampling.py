@@ -96,3 +96,13 @@ def test_bad_arguments_raise(small_model):
         sample(small_model, tokens, known[:, :5])
     with pytest.raises(ValueError, match="temperature"):
         sample(small_model, tokens, known, temperature=-1)
+
+
+def test_confident_order_differs_from_the_plain_order_even_when_greedy(small_model):
+    tokens, known = batch(seed=9, B=1, p_known=0.2)
+    plain = next(iter(stream(small_model, tokens, known, method="exact", order="random", temperature=0.0)))
+    sure = next(iter(stream(small_model, tokens, known, method="exact-confident", order="random", temperature=0.0)))
+    assert plain.rows[0].drafted != sure.rows[0].drafted
+    p = conditional_density(small_model, tokens, known, order="random")[0].max(-1).values
+    first = sure.rows[0].drafted[0]
+    assert p[first] == p[~known[0]].max()
