@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     text.add_argument("--n", type=int, default=12, help="sequences per sampler, for generation and for infilling")
     text.add_argument("--n-val", type=int, default=64, help="validation windows for the losses")
     text.add_argument("--temperature", type=float, default=1.0)
+    text.add_argument("--order", default="random", help="order of the σ-GPT samplers: random, l2r, r2l, fractal")
     text.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     text.add_argument("--json", action="store_true", help="accepted for clarity: the last line is always JSON")
     maze = sub.add_parser("maze", help="valid/optimal rates, model calls and speed of every sampler on mazes")
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.task == "text":
         from train.bench_text import main as text_main
 
-        text_main(args.sigma, args.baseline, args.n, args.n_val, args.temperature, args.threads)
+        text_main(args.sigma, args.baseline, args.n, args.n_val, args.temperature, args.threads, args.order)
 
 
 if __name__ == "__main__":

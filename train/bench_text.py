@@ -51,12 +51,14 @@ def figures(run: dict, generated: int, judge: SigmaGPT) -> dict:
     }
 
 
-def compare(sigma: SigmaGPT, base: SigmaGPT, tokens: Tensor, known: Tensor, temperature: float) -> tuple[dict, dict]:
-    """Every σ-GPT sampler in random order, plus the baseline's own sequential left-to-right sampling."""
+def compare(
+    sigma: SigmaGPT, base: SigmaGPT, tokens: Tensor, known: Tensor, order: str, temperature: float
+) -> tuple[dict, dict]:
+    """Every σ-GPT sampler in `order`, plus the baseline's own sequential left-to-right sampling."""
     generated = int((~known).sum())
     out, samples = {}, {}
     for method in METHODS:
-        run = run_sampler(sigma, tokens, known, method, "random", temperature)
+        run = run_sampler(sigma, tokens, known, method, order, temperature)
         out[method], samples[method] = figures(run, generated, base), run["tokens"]
         print(f"  {method:16s} {out[method]}", flush=True)
     run = run_sampler(base, tokens, known, "sequential", "l2r", temperature)
@@ -65,7 +67,9 @@ def compare(sigma: SigmaGPT, base: SigmaGPT, tokens: Tensor, known: Tensor, temp
     return out, samples
 
 
-def main(sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: float, threads: int) -> dict:
+def main(
+    sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: float, threads: int, order: str = "random"
+) -> dict:
     if threads:
         torch.set_num_threads(threads)
     sigma = SigmaGPT.from_pretrained(sigma_dir).eval()
@@ -88,13 +92,13 @@ def main(sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: flo
     print(f"\nunconditional generation of {length} tokens, {n} sequences, temperature {temperature}:")
     tokens = torch.zeros(n, length, dtype=torch.long)
     nothing = torch.zeros_like(tokens, dtype=torch.bool)
-    result["generate"], gen_samples = compare(sigma, base, tokens, nothing, temperature)
+    result["generate"], gen_samples = compare(sigma, base, tokens, nothing, order, temperature)
 
     _, val_names = split_plays()
     passages = windows(corpus_tokens(val_names), n, length, torch.Generator().manual_seed(1))
     known = random_blanks(passages.shape, 0.5, gen=torch.Generator().manual_seed(2))
     print(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
-    result["infill"], fill_samples = compare(sigma, base, passages, known, temperature)
+    result["infill"], fill_samples = compare(sigma, base, passages, known, order, temperature)
     result["infill_reference_nll"] = round(float(nll_per_token(base, passages).mean()), 4)
 
     result["speedup"] = {
@@ -103,7 +107,7 @@ def main(sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: flo
     result["speedup_infill"] = {
         m: round(result["infill"]["sequential"]["seconds"] / result["infill"][m]["seconds"], 3) for m in METHODS
     }
-    result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": "random"}
+    result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": order}
     result["settings"]["temperature"] = temperature
     print("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))
     print("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0]))
