@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs=2,
         metavar=("START", "END"),
         help="steps where the share of random-order batches starts rising from 0 and reaches 1 "
-        "(default: 0 and 3/4 of --steps)",
+        "(default: 0 and 2 x --steps, so the last batches are half random: an all-random end forgets l2r order)",
     )
     p.add_argument("--steps", type=int, default=3600)
     p.add_argument("--batch-size", type=int, default=16)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     def evaluate(m: SigmaGPT) -> dict:
         return {"val_l2r": round(val_loss(m, val, "l2r"), 4), "val_random": round(val_loss(m, val, "random"), 4)}
 
-    curriculum = tuple(args.curriculum) if args.curriculum else (0, args.steps * 3 // 4)
+    curriculum = tuple(args.curriculum) if args.curriculum else (0, 2 * args.steps)
     cfg = TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
