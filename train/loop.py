@@ -7,6 +7,7 @@ on later, on the same or another machine.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -50,6 +51,55 @@ class TrainConfig:
         if self.order not in (*ORDER_NAMES, "curriculum"):
             raise ValueError(f"unknown order policy {self.order!r}")
         self.curriculum = tuple(self.curriculum)
+
+
+def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
+    """The flags every task shares (model size, schedule, run control); `defaults` overrides per task."""
+    d = {
+        "steps": 3000,
+        "batch_size": 32,
+        "n_layer": 4,
+        "n_head": 4,
+        "n_embd": 128,
+        "lr": 2e-3,
+        "warmup": 100,
+        "eval_every": 500,
+        "out": "runs/run",
+        **defaults,
+    }
+    p.add_argument("--out", default=d["out"], help="checkpoint folder (config.json, model.safetensors, state)")
+    p.add_argument("--steps", type=int, default=d["steps"])
+    p.add_argument("--batch-size", type=int, default=d["batch_size"])
+    p.add_argument("--n-layer", type=int, default=d["n_layer"])
+    p.add_argument("--n-head", type=int, default=d["n_head"])
+    p.add_argument("--n-embd", type=int, default=d["n_embd"])
+    p.add_argument("--lr", type=float, default=d["lr"])
+    p.add_argument("--warmup", type=int, default=d["warmup"])
+    p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between evaluations and saves")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    p.add_argument("--time-limit", type=float, default=0.0, help="stop cleanly (and save) after this many seconds")
+    p.add_argument("--resume", action="store_true", help="go on from the checkpoint and optimizer state in --out")
+
+
+def train_config(args: argparse.Namespace, curriculum: tuple[int, int] = (0, 0)) -> TrainConfig:
+    """TrainConfig from the shared flags; also applies --threads."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup=args.warmup,
+        order=args.order,
+        curriculum=curriculum,
+        eval_every=args.eval_every,
+        save_every=args.eval_every,
+        seed=args.seed,
+        device=args.device,
+        time_limit=args.time_limit,
+    )
 
 
 class Objective(nn.Module):

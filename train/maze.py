@@ -11,7 +11,7 @@ import torch
 from sigma import SigmaConfig, SigmaGPT
 from sigma import maze as mz
 from sigma.sampling import sample
-from train.loop import TrainConfig, train
+from train.loop import add_training_arguments, train, train_config
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
@@ -43,31 +43,17 @@ def evaluate_mazes(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_training_arguments(p, out="runs/maze", steps=3000, batch_size=32, n_layer=6, warmup=150)
     p.add_argument("--grid", type=int, nargs=2, default=[9, 9], metavar=("H", "W"))
-    p.add_argument("--order", default="random", help="random, l2r, fractal or curriculum")
+    p.add_argument("--order", default="random", choices=["random", "l2r", "fractal", "curriculum"])
     p.add_argument("--curriculum", type=int, nargs=2, default=[0, 0], metavar=("START", "END"))
-    p.add_argument("--n-layer", type=int, default=6)
-    p.add_argument("--n-head", type=int, default=4)
-    p.add_argument("--n-embd", type=int, default=128)
-    p.add_argument("--steps", type=int, default=20000)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--waypoint-share", type=float, default=0.3)
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--eval-n", type=int, default=200)
-    p.add_argument("--time-limit", type=float, default=0.0, help="seconds; stop cleanly and save after this long")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/maze")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out (weights and optimizer)")
+    p.add_argument("--eval-n", type=int, default=200, help="validation mazes scored at each evaluation")
     p.add_argument("--init", default=None, help="start from the weights of this checkpoint (fresh optimizer)")
 
 
 def run(args: argparse.Namespace) -> None:
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cfg = train_config(args, tuple(args.curriculum))
     h, w = args.grid
     out = Path(args.out)
     if args.init and not (args.resume and (out / "train_state.json").exists()):
@@ -85,19 +71,6 @@ def run(args: argparse.Namespace) -> None:
         )
         model = SigmaGPT(config)
     print(f"maze {h}x{w}: {model.num_params() / 1e6:.2f} M parameters, order {args.order}")
-    cfg = TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        warmup=args.warmup,
-        order=args.order,
-        curriculum=tuple(args.curriculum),
-        eval_every=args.eval_every,
-        save_every=args.eval_every,
-        seed=args.seed,
-        device=args.device,
-        time_limit=args.time_limit,
-    )
     mazes = test_set(h, w, args.eval_n, seed=999)  # validation set; the benchmark uses another seed
     sampler_order = "l2r" if args.order == "l2r" else "random"
     method = "sequential" if args.order == "l2r" else "exact-confident"

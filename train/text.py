@@ -35,7 +35,9 @@ def val_loss(model: SigmaGPT, tokens: Tensor, order: str, batch: int = 32, seed:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="runs/text", help="checkpoint folder (config.json, model.safetensors, ...)")
+    from train.loop import add_training_arguments
+
+    add_training_arguments(p, out="runs/text", steps=3600, batch_size=16, eval_every=250)
     p.add_argument("--order", default="curriculum", choices=["curriculum", "random", "l2r"])
     p.add_argument(
         "--curriculum",
@@ -45,31 +47,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="steps where the share of random-order batches starts rising from 0 and reaches 1 "
         "(default: 0 and 2 x --steps, so the last batches are half random: an all-random end forgets l2r order)",
     )
-    p.add_argument("--steps", type=int, default=3600)
-    p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--block-size", type=int, default=256)
-    p.add_argument("--n-layer", type=int, default=4)
-    p.add_argument("--n-head", type=int, default=4)
-    p.add_argument("--n-embd", type=int, default=128)
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--val-windows", type=int, default=32, help="validation windows scored at each evaluation")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
-    p.add_argument("--time-limit", type=float, default=0.0, help="stop cleanly after this many seconds (0: none)")
-    p.add_argument("--resume", action="store_true", help="go on from the checkpoint in --out")
     p.add_argument("--ship", help="also write the final weights in float16 with config.json to this folder")
     p.add_argument("--no-progress", action="store_true")
 
 
 def run(args: argparse.Namespace) -> list[dict]:
-    from train.loop import TrainConfig, train
+    from train.loop import train, train_config
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cfg = train_config(args, tuple(args.curriculum) if args.curriculum else (0, 2 * args.steps))
     torch.manual_seed(args.seed)
     config = SigmaConfig(
         vocab_size=VOCAB_SIZE,
@@ -92,20 +80,6 @@ def run(args: argparse.Namespace) -> list[dict]:
     def evaluate(m: SigmaGPT) -> dict:
         return {"val_l2r": round(val_loss(m, val, "l2r"), 4), "val_random": round(val_loss(m, val, "random"), 4)}
 
-    curriculum = tuple(args.curriculum) if args.curriculum else (0, 2 * args.steps)
-    cfg = TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        warmup=args.warmup,
-        order=args.order,
-        curriculum=curriculum,
-        eval_every=args.eval_every,
-        save_every=args.eval_every,
-        seed=args.seed,
-        device=args.device,
-        time_limit=args.time_limit,
-    )
     log = train(model, batch_fn, cfg, args.out, evaluate, resume=args.resume, progress=not args.no_progress)
     (Path(args.out) / "train_log.json").write_text(json.dumps(log, indent=1))
     if args.ship:
