@@ -88,7 +88,6 @@ class _Run:
     def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen):
         self.dec, self.method, self.order = dec, method, order
         self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
-        self.generated = torch.zeros_like(dec.model_calls)
 
     def step(self, rows: Tensor) -> list[RowStep]:
         if self.method == "sequential":
@@ -200,8 +199,6 @@ class _Run:
     def _row_step(self, row, i, pos, tok, pd, accepted, m=1, replacement=None) -> RowStep:
         """Describe what row `row` did, reading entry i of the step's pos/tok/pd [*, M] tensors."""
         drafted = pos[i, :m].tolist()
-        settled = accepted + (1 if replacement is not None and accepted < m else 0)
-        self.generated[row] += settled
         step = RowStep(
             row=row,
             drafted=drafted,
@@ -209,7 +206,7 @@ class _Run:
             draft_probs=[round(float(x), 6) for x in pd[i, :m]],
             accepted=drafted[:accepted],
             model_calls=int(self.dec.model_calls[row]),
-            tokens_done=int(self.generated[row]),
+            tokens_done=int(self.dec.done[row].sum() - self.dec.n_known[row]),
             finished=bool(self.dec.done[row].all()),
         )
         if accepted < m:
