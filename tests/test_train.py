@@ -38,6 +38,33 @@ def test_resume_continues_the_same_run(tmp_path):
     assert (tmp_path / "optimizer.safetensors").exists() and (tmp_path / "model.safetensors").exists()
 
 
+def test_workers_build_the_same_batches_as_the_main_process():
+    """Batches are seeded by their step, so the number of workers changes nothing in a run."""
+    cfg = dict(steps=5, batch_size=4, lr=1e-2, warmup=2, device="cpu")
+    alone, helped = tiny(), tiny()
+    train(alone, product_batch, TrainConfig(**cfg), progress=False)
+    train(helped, product_batch, TrainConfig(workers=2, **cfg), progress=False)
+    for a, b in zip(alone.parameters(), helped.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_resume_from_weights_alone_keeps_the_step(tmp_path):
+    """A run carried to another machine without its optimizer moments goes on from its step."""
+    cfg = dict(batch_size=8, lr=1e-2, warmup=2, device="cpu", save_every=3)
+    train(tiny(), product_batch, TrainConfig(steps=3, **cfg), out_dir=tmp_path, progress=False)
+    (tmp_path / "optimizer.safetensors").unlink()
+    log = train(
+        tiny(),
+        product_batch,
+        TrainConfig(steps=5, eval_every=1, **cfg),
+        tmp_path,
+        lambda m: {},
+        resume=True,
+        progress=False,
+    )
+    assert [entry["step"] for entry in log] == [4, 5]
+
+
 def test_loss_falls_on_a_toy_task():
     model = tiny()
     log = train(

@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     time_limit: float = 0.0  # seconds; stop cleanly (and save) after this long, 0 = no limit
+    workers: int = 0  # processes that build batches ahead of the training step (0: in the main process)
 
     def __post_init__(self) -> None:
         if self.order not in (*ORDER_NAMES, "curriculum"):
@@ -81,6 +82,7 @@ def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     p.add_argument("--time-limit", type=float, default=0.0, help="stop cleanly (and save) after this many seconds")
     p.add_argument("--resume", action="store_true", help="go on from the checkpoint and optimizer state in --out")
+    p.add_argument("--workers", type=int, default=0, help="processes that build batches ahead (0: none)")
 
 
 def train_config(args: argparse.Namespace, curriculum: tuple[int, int] = (0, 0)) -> TrainConfig:
@@ -99,6 +101,7 @@ def train_config(args: argparse.Namespace, curriculum: tuple[int, int] = (0, 0))
         seed=args.seed,
         device=args.device,
         time_limit=args.time_limit,
+        workers=args.workers,
     )
 
 
@@ -147,6 +150,11 @@ def save_state(out: Path, model: SigmaGPT, opt: torch.optim.Optimizer, step: int
 
 
 def load_state(out: Path, model: SigmaGPT, opt: torch.optim.Optimizer) -> tuple[int, list]:
+    """Step and log from train_state.json; optimizer moments too where they were kept (a run moved to
+    another machine with its weights alone goes on with fresh moments)."""
+    info = json.loads((out / "train_state.json").read_text())
+    if not (out / "optimizer.safetensors").exists():
+        return info["step"], info["log"]
     tensors = load_file(str(out / "optimizer.safetensors"))
     params = dict(model.named_parameters())
     for key, value in tensors.items():
@@ -154,8 +162,38 @@ def load_state(out: Path, model: SigmaGPT, opt: torch.optim.Optimizer) -> tuple[
         p = params[name]
         state = opt.state[p]
         state[slot] = value.reshape(()) if slot == "step" else value.to(p.device)
-    info = json.loads((out / "train_state.json").read_text())
     return info["step"], info["log"]
+
+
+class StepBatches(torch.utils.data.IterableDataset):
+    """The batch of every step from `start` on, each seeded by its step, so that a run sees the same
+    data whether batches are built in the main process or by workers (which take turns in order)."""
+
+    def __init__(self, batch_fn: BatchFn, cfg: TrainConfig, start: int, rank: int):
+        self.batch_fn, self.cfg, self.start, self.rank = batch_fn, cfg, start, rank
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        first, stride = (info.id, info.num_workers) if info else (0, 1)
+        for step in range(self.start + first, self.cfg.steps, stride):
+            gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step * 97 + self.rank)
+            yield self.batch_fn(self.cfg.batch_size, gen)
+
+
+def batch_stream(batch_fn: BatchFn, cfg: TrainConfig, start: int, rank: int):
+    batches = StepBatches(batch_fn, cfg, start, rank)
+    if cfg.workers == 0:
+        return iter(batches)
+    return iter(
+        torch.utils.data.DataLoader(
+            batches,
+            batch_size=None,
+            num_workers=cfg.workers,
+            prefetch_factor=4,
+            worker_init_fn=lambda _: torch.set_num_threads(1),
+            multiprocessing_context="fork",  # batch functions are closures; workers never touch CUDA
+        )
+    )
 
 
 def train(
@@ -209,11 +247,11 @@ def train(
     )
     t0, tokens_seen, step = time.perf_counter(), 0, start
     order_gen = torch.Generator(device=device)
+    batches = batch_stream(batch_fn, cfg, start, rank)
     for step in bar:
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 97 + rank)
         rng = random.Random(cfg.seed * 7919 + step)
-        tokens, known = batch_fn(cfg.batch_size, gen)
-        tokens, known = tokens.to(device), known.to(device)
+        tokens, known = next(batches)
+        tokens, known = tokens.to(device, non_blocking=True), known.to(device, non_blocking=True)
         order = curriculum.order_at(step, rng) if cfg.order == "curriculum" else cfg.order
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
