@@ -1,11 +1,11 @@
-"""`python -m train <task> ...`: train a σ-GPT checkpoint for a task (maze, text)."""
+"""`python -m train <task> ...`: train a σ-GPT checkpoint for a task (maze, text), or ship a run."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 
-TASKS = {"maze": "train.maze", "text": "train.text"}
+TASKS = {"maze": "train.maze", "text": "train.text", "ship": "train.ship"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -56,6 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> list[dict]:
     from train.loop import train, train_config
+    from train.ship import ship
 
     cfg = train_config(args, tuple(args.curriculum) if args.curriculum else (0, 2 * args.steps))
     torch.manual_seed(args.seed)
@@ -83,5 +84,5 @@ def run(args: argparse.Namespace) -> list[dict]:
     log = train(model, batch_fn, cfg, args.out, evaluate, resume=args.resume, progress=not args.no_progress)
     (Path(args.out) / "train_log.json").write_text(json.dumps(log, indent=1))
     if args.ship:
-        model.cpu().half().save_pretrained(args.ship)  # from_pretrained casts back to float32
+        ship(model, args.ship)
     return log
