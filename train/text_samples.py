@@ -1,0 +1,54 @@
+"""`python -m train.text_samples CHECKPOINT`: the three infills shown in the text model cards.
+
+Famous lines from validation plays (never trained on); each {braced} phrase is blanked with as many tokens as it had,
+then filled by the exact sampler, one seed per passage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import torch
+
+from sigma import SigmaGPT
+from sigma.sampling import sample
+from sigma.text import encode, parse_blanks, show_fill
+
+PASSAGES = [
+    "ANTONY:\nFriends, Romans, countrymen, lend me your{ ears};\nI come to{ bury} Caesar, not to praise him.\n"
+    "The evil that men do{ lives after} them;\nThe good is oft{ interred with their bones};\nSo let it be with Caesar.",
+    "DOMITIUS ENOBARBUS:\nThe barge she sat in, like a burnish'd{ throne},\n"
+    "Burn'd on the water: the poop was{ beaten gold};\n"
+    "Purple the{ sails, and so perfumed} that\nThe winds were{ love-sick} with them;",
+    "SALISBURY:\nTo gild refined gold, to{ paint the lily},\nTo throw a{ perfume on the violet},\n"
+    "To smooth the ice, or add another hue\nUnto the{ rainbow}, or with taper-light\n"
+    "To seek the{ beauteous eye of heaven} to garnish,",
+]
+
+
+def blank(passage: str) -> str:
+    """The passage with each {phrase} replaced by a blank of as many tokens as the phrase."""
+    return re.sub(r"\{([^}]*)\}", lambda m: "[" + "_" * len(encode(m.group(1))) + "]", passage)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m train.text_samples", description=__doc__)
+    p.add_argument("checkpoint", nargs="?", default="checkpoints/text")
+    p.add_argument("--order", default="random")
+    p.add_argument("--temperature", type=float, default=0.7)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    model = SigmaGPT.from_pretrained(args.checkpoint).eval()
+    for seed, passage in enumerate(PASSAGES):
+        text = blank(passage)
+        tokens, known = parse_blanks(text, model.config.block_size)
+        out = sample(model, tokens, known, method="exact", order=args.order, temperature=args.temperature, seed=seed)
+        calls, n, steps = int(out.model_calls[0]), int((~known).sum()), int(out.steps[0])
+        print(f"--- input:\n{text}")
+        print(f"--- filled (exact, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
+        print(f"{show_fill(out.tokens[0], known)}\n")
+
+
+if __name__ == "__main__":
+    main()
