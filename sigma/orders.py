@@ -66,17 +66,18 @@ def make_order(order: str | Tensor | list, known: Tensor, generator=None) -> Ten
 @dataclass
 class Curriculum:
     """Probability of a random-order batch, rising linearly from 0 (all left-to-right) at `start`
-    to 1 (all random) at `end`, counted in training steps; "l2r" and "random" are constant schedules."""
+    to `share` (1: all random) at `end` and held there, counted in training steps."""
 
     start: int = 0
     end: int = 0
+    share: float = 1.0
 
     def p_random(self, step: int) -> float:
         if step >= self.end:
-            return 1.0
+            return self.share
         if step < self.start:
             return 0.0
-        return (step - self.start) / max(1, self.end - self.start)
+        return self.share * (step - self.start) / max(1, self.end - self.start)
 
     def order_at(self, step: int, rng: random.Random) -> str:
         return "random" if rng.random() < self.p_random(step) else "l2r"

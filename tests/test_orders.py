@@ -62,3 +62,8 @@ def test_curriculum_rises_from_l2r_to_random():
     mid = [c.order_at(150, rng) for _ in range(1000)]
     assert set(early) == {"l2r"} and set(late) == {"random"}
     assert 400 < mid.count("random") < 600  # binomial(1000, 0.5): ±100 is more than 6 standard deviations
+
+
+def test_curriculum_can_stop_short_of_all_random():
+    c = Curriculum(start=0, end=100, share=0.8)
+    assert c.p_random(50) == 0.4 and c.p_random(100) == 0.8 and c.p_random(10_000) == 0.8

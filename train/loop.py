@@ -40,7 +40,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     order: str = "random"  # random, l2r, r2l, fractal, curriculum
-    curriculum: tuple[int, int] = (0, 0)  # steps where the random share starts rising and reaches 1
+    curriculum: tuple = (0, 0)  # (start, end[, share]): the random share rises from 0 at start to share (1) at end
     eval_every: int = 500
     save_every: int = 500
     seed: int = 0
@@ -85,7 +85,7 @@ def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
     p.add_argument("--workers", type=int, default=0, help="processes that build batches ahead (0: none)")
 
 
-def train_config(args: argparse.Namespace, curriculum: tuple[int, int] = (0, 0)) -> TrainConfig:
+def train_config(args: argparse.Namespace, curriculum: tuple = (0, 0)) -> TrainConfig:
     """TrainConfig from the shared flags; also applies --threads."""
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -47,28 +48,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="steps where the share of random-order batches starts rising from 0 and reaches 1 "
         "(default: 0 and 2 x --steps, so the last batches are half random: an all-random end forgets l2r order)",
     )
+    p.add_argument("--random-share", type=float, default=1.0, help="the share of random-order batches reached at END")
     p.add_argument("--block-size", type=int, default=256)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--val-windows", type=int, default=32, help="validation windows scored at each evaluation")
     p.add_argument("--ship", help="also write the final weights in float16 with config.json to this folder")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--init", help="start from this checkpoint's weights and shape (fresh optimizer; --dropout still applies)"
+    )
 
 
 def run(args: argparse.Namespace) -> list[dict]:
     from train.loop import train, train_config
     from train.ship import ship
 
-    cfg = train_config(args, tuple(args.curriculum) if args.curriculum else (0, 2 * args.steps))
+    start, end = args.curriculum or (0, 2 * args.steps)
+    cfg = train_config(args, (start, end, args.random_share))
     torch.manual_seed(args.seed)
-    config = SigmaConfig(
-        vocab_size=VOCAB_SIZE,
-        block_size=args.block_size,
-        n_layer=args.n_layer,
-        n_head=args.n_head,
-        n_embd=args.n_embd,
-        dropout=args.dropout,
-    )
-    model = SigmaGPT(config)
+    if args.init:
+        start = SigmaGPT.from_pretrained(args.init)
+        model = SigmaGPT(replace(start.config, dropout=args.dropout))
+        model.load_state_dict(start.state_dict())
+        args.block_size = model.config.block_size
+    else:
+        config = SigmaConfig(
+            vocab_size=VOCAB_SIZE,
+            block_size=args.block_size,
+            n_layer=args.n_layer,
+            n_head=args.n_head,
+            n_embd=args.n_embd,
+            dropout=args.dropout,
+        )
+        model = SigmaGPT(config)
     train_names, _ = split_plays()
     stream = corpus_tokens(train_names)
     val = val_windows(args.block_size, args.val_windows)
