@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -83,6 +83,21 @@ def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
     p.add_argument("--time-limit", type=float, default=0.0, help="stop cleanly (and save) after this many seconds")
     p.add_argument("--resume", action="store_true", help="go on from the checkpoint and optimizer state in --out")
     p.add_argument("--workers", type=int, default=0, help="processes that build batches ahead (0: none)")
+    p.add_argument("--init", help="start from this checkpoint's weights and shape (fresh optimizer and schedule)")
+
+
+def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **overrides) -> SigmaGPT:
+    """The model a run starts from: its own checkpoint when resuming, else --init's weights (with config
+    `overrides` such as dropout), else `fresh()`."""
+    out = Path(args.out)
+    if args.resume and (out / "train_state.json").exists():
+        return SigmaGPT.from_pretrained(out)
+    if args.init:
+        base = SigmaGPT.from_pretrained(args.init)
+        model = SigmaGPT(replace(base.config, **overrides))
+        model.load_state_dict(base.state_dict())
+        return model
+    return fresh()
 
 
 def train_config(args: argparse.Namespace, curriculum: tuple = (0, 0)) -> TrainConfig:

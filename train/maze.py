@@ -11,7 +11,7 @@ import torch
 from sigma import SigmaConfig, SigmaGPT
 from sigma import maze as mz
 from sigma.sampling import sample
-from train.loop import add_training_arguments, train, train_config
+from train.loop import add_training_arguments, starting_model, train, train_config
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
@@ -49,18 +49,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--curriculum", type=int, nargs=2, default=[0, 0], metavar=("START", "END"))
     p.add_argument("--waypoint-share", type=float, default=0.3)
     p.add_argument("--eval-n", type=int, default=200, help="validation mazes scored at each evaluation")
-    p.add_argument("--init", default=None, help="start from the weights of this checkpoint (fresh optimizer)")
 
 
 def run(args: argparse.Namespace) -> None:
     cfg = train_config(args, tuple(args.curriculum))
     h, w = args.grid
     out = Path(args.out)
-    if args.init and not (args.resume and (out / "train_state.json").exists()):
-        model = SigmaGPT.from_pretrained(args.init)
-    elif args.resume and (out / "config.json").exists():
-        model = SigmaGPT.from_pretrained(out)
-    else:
+
+    def fresh() -> SigmaGPT:
         config = SigmaConfig(
             vocab_size=mz.VOCAB_SIZE,
             block_size=2 * h * w,
@@ -69,7 +65,9 @@ def run(args: argparse.Namespace) -> None:
             n_embd=args.n_embd,
             grid=(2, h, w),
         )
-        model = SigmaGPT(config)
+        return SigmaGPT(config)
+
+    model = starting_model(args, fresh)
     print(f"maze {h}x{w}: {model.num_params() / 1e6:.2f} M parameters, order {args.order}")
     mazes = test_set(h, w, args.eval_n, seed=999)  # validation set; the benchmark uses another seed
     sampler_order = "l2r" if args.order == "l2r" else "random"

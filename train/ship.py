@@ -7,6 +7,7 @@ Loading casts the weights back to float32, so the fp16 copy only halves what the
 from __future__ import annotations
 
 import argparse
+import copy
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,8 +19,7 @@ def ship(model: SigmaGPT, dest: str | Path) -> None:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        model.cpu().half().save_pretrained(tmp)
-        model.float()
+        copy.deepcopy(model).cpu().half().save_pretrained(tmp)  # the caller's model stays as it was
         for name in ("config.json", "model.safetensors"):
             shutil.copy(Path(tmp) / name, dest / name)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -54,24 +53,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-windows", type=int, default=32, help="validation windows scored at each evaluation")
     p.add_argument("--ship", help="also write the final weights in float16 with config.json to this folder")
     p.add_argument("--no-progress", action="store_true")
-    p.add_argument(
-        "--init", help="start from this checkpoint's weights and shape (fresh optimizer; --dropout still applies)"
-    )
 
 
 def run(args: argparse.Namespace) -> list[dict]:
-    from train.loop import train, train_config
+    from train.loop import starting_model, train, train_config
     from train.ship import ship
 
     start, end = args.curriculum or (0, 2 * args.steps)
     cfg = train_config(args, (start, end, args.random_share))
     torch.manual_seed(args.seed)
-    if args.init:
-        start = SigmaGPT.from_pretrained(args.init)
-        model = SigmaGPT(replace(start.config, dropout=args.dropout))
-        model.load_state_dict(start.state_dict())
-        args.block_size = model.config.block_size
-    else:
+
+    def fresh() -> SigmaGPT:
         config = SigmaConfig(
             vocab_size=VOCAB_SIZE,
             block_size=args.block_size,
@@ -80,7 +72,10 @@ def run(args: argparse.Namespace) -> list[dict]:
             n_embd=args.n_embd,
             dropout=args.dropout,
         )
-        model = SigmaGPT(config)
+        return SigmaGPT(config)
+
+    model = starting_model(args, fresh, dropout=args.dropout)
+    args.block_size = model.config.block_size
     train_names, _ = split_plays()
     stream = corpus_tokens(train_names)
     val = val_windows(args.block_size, args.val_windows)
