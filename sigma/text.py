@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import math
 import random
 import re
 from collections import Counter
@@ -234,6 +235,30 @@ def random_blanks(shape: tuple[int, int], fraction: float, span: int = 1, gen: t
     blanked = round(fraction * starts)
     pick = torch.rand(B, starts, generator=gen).argsort(dim=1) < blanked
     return ~pick.repeat_interleave(span, dim=1)[:, :T]
+
+
+def random_spans(
+    shape: tuple[int, int], fraction: float, mean_span: float, gen: torch.Generator | None = None
+) -> Tensor:
+    """A known mask [B, T] with spans of random length (geometric, mean `mean_span`) blanked at random places.
+
+    Spans start at each position with probability fraction / mean_span and may overlap, so about `fraction`
+    of a row is blanked (a little less when spans are long). This is what a user blanks: words and phrases,
+    with the rest of the passage known on both sides.
+    """
+    B, T = shape
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    if mean_span < 1:
+        raise ValueError(f"mean_span must be >= 1, got {mean_span}")
+    starts = torch.rand(B, T, generator=gen) < fraction / mean_span
+    # geometric lengths >= 1 with mean `mean_span`, by inversion of a uniform draw
+    u = torch.rand(B, T, generator=gen).clamp_min(1e-12)
+    stop = 1.0 / mean_span
+    lengths = 1 + (torch.log(u) / math.log1p(-stop)).floor() if stop < 1 else torch.ones(B, T)
+    pos = torch.arange(T).expand(B, T)
+    reach = torch.where(starts, pos + lengths.long(), torch.zeros_like(pos))  # first position after each span
+    return reach.cummax(dim=1).values <= pos
 
 
 def show_fill(tokens: Tensor, known: Tensor) -> str:

@@ -118,6 +118,36 @@ def test_random_blanks_and_show_fill():
     assert tx.show_fill(tokens, known) == "To be,[ or not] to be"
 
 
+def test_random_spans_blank_phrases_of_the_asked_length():
+    # 64 x 1024 positions: the blanked share and the mean run length are averages over thousands of draws,
+    # so 15 % relative tolerance is several standard errors wide yet catches a wrong formula (e.g. a mean of 1)
+    gen = torch.Generator().manual_seed(0)
+    for fraction, mean_span in [(0.25, 4.0), (0.1, 8.0), (0.3, 1.0)]:
+        blank = ~tx.random_spans((64, 1024), fraction, mean_span, gen)
+        runs = int(blank[:, 0].sum() + (blank[:, 1:] & ~blank[:, :-1]).sum())
+        # spans overlap and touch, so a little less is blanked than asked, in runs up to 1 / (1 - fraction) longer
+        assert 0.8 * fraction < float(blank.float().mean()) <= 1.05 * fraction
+        assert mean_span * 0.85 < int(blank.sum()) / runs < mean_span / (1 - fraction) * 1.15
+    assert tx.random_spans((3, 16), 0.0, 2.0).all()
+    with pytest.raises(ValueError, match="fraction"):
+        tx.random_spans((1, 8), -0.1, 2.0)
+    with pytest.raises(ValueError, match="mean_span"):
+        tx.random_spans((1, 8), 0.5, 0.5)
+
+
+@needs_corpus
+def test_infill_training_scores_blanks_per_blank_token(tmp_path):
+    from train import text as train_text
+
+    parser = argparse.ArgumentParser()
+    train_text.add_arguments(parser)
+    args = ["--out", str(tmp_path / "run"), "--block-size", "32", "--n-layer", "1", "--n-embd", "32", "--n-head", "2"]
+    args += ["--batch-size", "4", "--eval-every", "3", "--val-windows", "4", "--no-progress", "--steps", "3"]
+    log = train_text.run(parser.parse_args([*args, "--infill-share", "1.0", "--order", "random"]))
+    # a fresh model scores about log(1024) = 6.93 nats per token in any order; blanks are not easier for it
+    assert 6.0 < log[-1]["val_infill"] < 7.5
+
+
 @needs_corpus
 def test_training_smoke_and_resume(tmp_path):
     from train import text as train_text
@@ -127,7 +157,7 @@ def test_training_smoke_and_resume(tmp_path):
     common = ["--out", str(tmp_path / "run"), "--block-size", "32", "--n-layer", "1", "--n-embd", "32"]
     common += ["--n-head", "2", "--batch-size", "4", "--eval-every", "2", "--val-windows", "4", "--no-progress"]
     log = train_text.run(parser.parse_args([*common, "--steps", "2", "--ship", str(tmp_path / "ship")]))
-    assert log[-1]["step"] == 2 and {"val_l2r", "val_random"} <= set(log[-1])
+    assert log[-1]["step"] == 2 and {"val_l2r", "val_random", "val_infill"} <= set(log[-1])
     log = train_text.run(parser.parse_args([*common, "--steps", "4", "--resume"]))
     assert [e["step"] for e in log] == [2, 4]
     assert json.loads((tmp_path / "run" / "train_log.json").read_text())[-1]["step"] == 4

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma.text import VOCAB_SIZE, corpus_tokens, split_plays, windows
+from sigma.text import VOCAB_SIZE, corpus_tokens, random_spans, split_plays, windows
 
 
 def val_windows(block_size: int, n: int, seed: int = 0) -> Tensor:
@@ -25,13 +25,30 @@ def val_windows(block_size: int, n: int, seed: int = 0) -> Tensor:
 
 
 @torch.no_grad()
-def val_loss(model: SigmaGPT, tokens: Tensor, order: str, batch: int = 32, seed: int = 0) -> float:
-    """Mean negative log-likelihood in nats per token, in the given order (random orders are seeded)."""
+def val_loss(
+    model: SigmaGPT, tokens: Tensor, order: str, known: Tensor | None = None, batch: int = 32, seed: int = 0
+) -> float:
+    """Mean negative log-likelihood in nats per scored token, in the given order (random orders are seeded).
+    With `known`, only the other tokens are scored, each given the known ones and those before it in the order."""
     gen = torch.Generator(device=model.device).manual_seed(seed)
+    if known is None:
+        known = torch.zeros_like(tokens, dtype=torch.bool)
     total = 0.0
-    for chunk in tokens.split(batch):
-        total += -float(model.log_prob(chunk.to(model.device), order=order, generator=gen).sum())
-    return total / tokens.numel()
+    for chunk, k in zip(tokens.split(batch), known.split(batch), strict=True):
+        chunk, k = chunk.to(model.device), k.to(model.device)
+        total += -float(model.log_prob(chunk, order=order, known=k, generator=gen).sum())
+    return total / max(1, int((~known).sum()))
+
+
+def val_spans(tokens: Tensor, seed: int = 0) -> Tensor:
+    """Fixed blanks for the validation windows: a quarter of each window, in spans of 4 tokens on average."""
+    return random_spans(tuple(tokens.shape), 0.25, 4.0, torch.Generator().manual_seed(seed))
+
+
+def infill_known(shape: tuple[int, int], gen: torch.Generator) -> Tensor:
+    """Blanks for one training batch of infilling: 10-50 % of each row in spans of mean length 1-8 tokens."""
+    fraction, mean_span = 0.1 + 0.4 * float(torch.rand(1, generator=gen)), 1 + 7 * float(torch.rand(1, generator=gen))
+    return random_spans(shape, fraction, mean_span, gen)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,6 +65,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default: 0 and 2 x --steps, so the last batches are half random: an all-random end forgets l2r order)",
     )
     p.add_argument("--random-share", type=float, default=1.0, help="the share of random-order batches reached at END")
+    p.add_argument(
+        "--infill-share",
+        type=float,
+        default=0.0,
+        help="share of batches that blank random spans and score only those (what the demo asks of the model)",
+    )
     p.add_argument("--block-size", type=int, default=256)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--val-windows", type=int, default=32, help="validation windows scored at each evaluation")
@@ -79,14 +102,21 @@ def run(args: argparse.Namespace) -> list[dict]:
     train_names, _ = split_plays()
     stream = corpus_tokens(train_names)
     val = val_windows(args.block_size, args.val_windows)
+    val_known = val_spans(val)
     print(f"{model.num_params():,} parameters; {stream.numel():,} training tokens; order {args.order}")
 
     def batch_fn(batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         tokens = windows(stream, batch, args.block_size, gen)
+        if float(torch.rand(1, generator=gen)) < args.infill_share:
+            return tokens, infill_known(tuple(tokens.shape), gen)
         return tokens, torch.zeros_like(tokens, dtype=torch.bool)
 
     def evaluate(m: SigmaGPT) -> dict:
-        return {"val_l2r": round(val_loss(m, val, "l2r"), 4), "val_random": round(val_loss(m, val, "random"), 4)}
+        return {
+            "val_l2r": round(val_loss(m, val, "l2r"), 4),
+            "val_random": round(val_loss(m, val, "random"), 4),
+            "val_infill": round(val_loss(m, val, "random", known=val_known), 4),
+        }
 
     log = train(model, batch_fn, cfg, args.out, evaluate, resume=args.resume, progress=not args.no_progress)
     (Path(args.out) / "train_log.json").write_text(json.dumps(log, indent=1))
