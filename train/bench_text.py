@@ -1,10 +1,11 @@
 """`python -m train.bench text`: the shipped text σ-GPT against its left-to-right baseline.
 
 Validation loss in both orders, and the σ-GPT's loss on blanked phrases (a quarter of each window, in
-spans of about 4 tokens, filled in random order given the rest: the demo's task); then, for unconditional generation and for infilling validation passages
-with half their tokens blanked, every sampler's model calls per token, steps, wall time, and the quality
-of its samples as their negative log-likelihood under the baseline (the same for all exact samplers,
-up to noise). Sequences are sampled one at a time, so wall times compare samplers, not batching.
+spans of about 4 tokens, filled in random order given the rest: the demo's task); then, for unconditional
+generation and for infilling validation passages with half their tokens blanked, every sampler's model
+calls per token, steps, wall time, and the quality of its samples as their negative log-likelihood under
+the baseline (the same for all exact samplers, up to noise). Sequences are sampled one at a time, so wall
+times compare samplers, not batching.
 """
 
 from __future__ import annotations
