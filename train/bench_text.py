@@ -4,8 +4,9 @@ Validation loss in both orders, and the σ-GPT's loss on blanked phrases (a quar
 spans of about 4 tokens, filled in random order given the rest: the demo's task); then, for unconditional
 generation and for infilling validation passages with half their tokens blanked, every sampler's model
 calls per token, steps, wall time, and the quality of its samples as their negative log-likelihood under
-the baseline (the same for all exact samplers, up to noise). Sequences are sampled one at a time, so wall
-times compare samplers, not batching.
+the baseline (the same for all exact samplers, up to noise); and the demo's default sampler filling
+blanked phrases of those passages, in random and in left-to-right order over the blanks. Sequences are
+sampled one at a time, so wall times compare samplers, not batching.
 """
 
 from __future__ import annotations
@@ -103,6 +104,15 @@ def main(
     print(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
     result["infill"], fill_samples = compare(sigma, base, passages, known, order, temperature)
     result["infill_reference_nll"] = round(float(nll_per_token(base, passages).mean()), 4)
+
+    phrases = val_spans(passages, seed=3)
+    print("\nfilling blanked phrases of the same passages (about a fifth of each, spans of about 4 tokens),")
+    print("with the demo's default sampler, exact-confident, in random and in left-to-right order over the blanks:")
+    result["infill_phrases"] = {}
+    for phrase_order in ("random", "l2r"):
+        run = run_sampler(sigma, passages, phrases, "exact-confident", phrase_order, temperature)
+        result["infill_phrases"][phrase_order] = figures(run, int((~phrases).sum()), base)
+        print(f"  {phrase_order:16s} {result['infill_phrases'][phrase_order]}", flush=True)
 
     result["speedup"] = {
         m: round(result["generate"]["sequential"]["seconds"] / result["generate"][m]["seconds"], 3) for m in METHODS
