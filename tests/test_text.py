@@ -9,7 +9,7 @@ import random
 import pytest
 import torch
 
-from sigma import SigmaGPT
+from sigma import SigmaConfig, SigmaGPT
 from sigma import text as tx
 
 needs_corpus = pytest.mark.skipif(
@@ -163,3 +163,21 @@ def test_training_smoke_and_resume(tmp_path):
     assert json.loads((tmp_path / "run" / "train_log.json").read_text())[-1]["step"] == 4
     shipped = SigmaGPT.from_pretrained(tmp_path / "ship")
     assert next(shipped.parameters()).dtype == torch.float32
+
+
+@needs_corpus
+def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
+    from train import bench_text
+
+    torch.manual_seed(0)
+    cfg = SigmaConfig(vocab_size=tx.VOCAB_SIZE, block_size=32, n_layer=1, n_head=2, n_embd=32)
+    for name in ("sigma", "base"):
+        SigmaGPT(cfg).save_pretrained(tmp_path / name)
+    result = bench_text.main(str(tmp_path / "sigma"), str(tmp_path / "base"), n=2, n_val=4, temperature=1.0, threads=0)
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
+    assert {"sigma_l2r", "sigma_random", "baseline_l2r", "sigma_infill"} <= set(result["val_loss"])
+    for section in ("generate", "infill"):
+        for sampler in ("sequential", "burst", "exact", "exact-confident"):
+            assert {"calls_per_token", "steps", "nll", "nll_se", "seconds"} <= set(result[section][sampler])
+    assert result["generate"]["sequential"]["calls_per_token"] == 1.0
+    assert set(result["infill_phrases"]) == {"random", "l2r"} and "exact" in result["speedup"]
