@@ -1,7 +1,7 @@
 """`python -m train.text_samples CHECKPOINT`: the three infills shown in the text model cards.
 
 Famous lines from validation plays (never trained on); each {braced} phrase is blanked with as many tokens as it had,
-then filled by the exact sampler, one seed per passage.
+then filled by the chosen sampler (exact by default), one seed per passage.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m train.text_samples", description=__doc__)
     p.add_argument("checkpoint", nargs="?", default="checkpoints/text")
     p.add_argument("--order", default="random")
+    p.add_argument("--method", default="exact", help="sequential, burst, exact or exact-confident")
     p.add_argument("--temperature", type=float, default=0.7)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -43,10 +44,10 @@ def main() -> None:
     for seed, passage in enumerate(PASSAGES):
         text = blank(passage)
         tokens, known = parse_blanks(text, model.config.block_size)
-        out = sample(model, tokens, known, method="exact", order=args.order, temperature=args.temperature, seed=seed)
+        out = sample(model, tokens, known, args.method, args.order, temperature=args.temperature, seed=seed)
         calls, n, steps = int(out.model_calls[0]), int((~known).sum()), int(out.steps[0])
         print(f"--- input:\n{text}")
-        print(f"--- filled (exact, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
+        print(f"--- filled ({args.method}, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
         print(f"{show_fill(out.tokens[0], known)}\n")
 
 
