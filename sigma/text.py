@@ -29,7 +29,7 @@ from torch import Tensor
 SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 RANKS_FILE = Path(__file__).with_name("shakespeare_bpe.tiktoken")
 VOCAB_SIZE = 1024
-BLANK = re.compile(r"\[(_+)\]")  # "[___]": three blank tokens
+BLANK = re.compile(r"\[(_+)\]|\{([^{}]*)\}")  # "[___]": three blank tokens; "{words}": the tokens of those words
 
 
 # ---------------------------------------------------------------- tokenizer
@@ -200,9 +200,12 @@ def windows(stream: Tensor, n: int, length: int, gen: torch.Generator) -> Tensor
 
 
 def parse_blanks(text: str, block_size: int | None = None) -> tuple[Tensor, Tensor]:
-    """Tokens [T] and known mask [T] for text with blanks written "[___]": one unknown token per "_".
+    """Tokens [T] and known mask [T] for text with blanks: "[___]" is one unknown token per "_", "{words}"
+    the tokens of those words (kept as the true ids, so a fill can be compared with them; "[___]" holds 0).
 
-    Blank positions hold token 0 as a placeholder. Text between blanks is tokenized piece by piece.
+    A space just before a blank joins the blank, because the tokenizer gives a word its leading space:
+    "the {question}" blanks " question", and "the [_]" asks for one token that brings its own space. Left
+    as a known token, that lone space would be a sequence the model never saw in training.
     """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
@@ -210,9 +213,12 @@ def parse_blanks(text: str, block_size: int | None = None) -> tuple[Tensor, Tens
     known: list[bool] = []
     last = 0
     for m in BLANK.finditer(text):
-        piece = encode(text[last : m.start()])
-        ids += piece + [0] * len(m.group(1))
-        known += [True] * len(piece) + [False] * len(m.group(1))
+        before = text[last : m.start()]
+        space = " " if before.endswith(" ") else ""
+        piece = encode(before.removesuffix(space))
+        blank = [0] * len(m.group(1)) if m.group(1) else encode(space + m.group(2))
+        ids += piece + blank
+        known += [True] * len(piece) + [False] * len(blank)
         last = m.end()
     piece = encode(text[last:])
     ids += piece

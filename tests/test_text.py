@@ -94,7 +94,12 @@ def test_corpus_split_by_play():
 def test_parse_blanks():
     tokens, known = tx.parse_blanks("To be, or [___] to be")
     assert (~known).sum() == 3 and tokens.shape == known.shape
-    assert tx.decode(tokens[known]) == "To be, or  to be"
+    assert tx.decode(tokens[known]) == "To be, or to be"  # the space before the blank is the blank's to write
+    tokens, known = tx.parse_blanks("that is the {question}: Whether")
+    assert tokens[~known].tolist() == tx.encode(" question")
+    assert tokens.tolist() == tx.encode("that is the question: Whether")
+    tokens, known = tx.parse_blanks("{To} be,[_]")
+    assert tokens[~known].tolist() == [*tx.encode("To"), 0] and tx.decode(tokens[known]) == " be,"
     tokens, known = tx.parse_blanks("[__]")
     assert tokens.tolist() == [0, 0] and not known.any()
     with pytest.raises(ValueError, match="empty"):

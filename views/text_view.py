@@ -1,8 +1,8 @@
 """The text tab's passage (token ids and which are blank), its editing, and its drawing.
 
-Blank syntax, for typing and for the API: "[___]" is three blank tokens (sigma.text's syntax), and
-"{some words}" blanks the tokens of those words. A canvas is N blank tokens with words pinned at
-chosen positions.
+Blank syntax, for typing and for the API, is `sigma.text.parse_blanks`'s: "[___]" is three blank tokens,
+"{some words}" blanks the tokens of those words, and a space just before a blank belongs to it. A canvas
+is N blank tokens with words pinned at chosen positions.
 """
 
 from __future__ import annotations
@@ -20,15 +20,19 @@ from sigma.sampling import conditional_density
 from views import status
 from views.runs import Frame, Settings, frames
 
-SYNTAX = re.compile(r"\[(_+)\]|\{([^{}]*)\}")
 MAX_CHARS = 4000  # far above any block size; stops a huge paste before it reaches the tokenizer
 
+# Laid out as the corpus is (speaker, then verse lines): a passage of prose with no line breaks looks to the
+# model as if the missing line breaks were in the blanks. The last passage is from a play held out of training.
 EXAMPLES = [
-    "To be, or not to be, that is the {question}: Whether 'tis nobler in the mind to {suffer} "
-    "the slings and arrows of outrageous {fortune}.",
-    "ROMEO:\nBut, soft! what light through yonder [___] breaks?\nIt is the east, and Juliet is the [__].",
-    "Now is the winter of our {discontent} made glorious summer by this {sun of York}.",
-    "All the world's a {stage}, and all the men and women merely {players}.",
+    "HAMLET:\nTo be, or not to be: that is the {question}:\nWhether 'tis nobler in the mind to {suffer}\n"
+    "The slings and arrows of outrageous {fortune},\nOr to take arms against a sea of troubles,",
+    "ROMEO:\nBut, soft! what light through yonder [___] breaks?\nIt is the east, and Juliet is the [__].\n"
+    "Arise, fair sun, and kill the envious moon,",
+    "JAQUES:\nAll the world's a {stage},\nAnd all the men and women merely {players}:\n"
+    "They have their exits and their entrances;\nAnd one man in his time plays many parts,",
+    "ANTONY:\nFriends, Romans, countrymen, lend me your {ears};\nI come to {bury} Caesar, not to praise him.\n"
+    "The evil that men do lives after them;\nThe good is oft {interred with their bones};",
 ]
 
 
@@ -62,20 +66,8 @@ def parse(text: str, block_size: int) -> Passage:
     check_characters(text)
     if not text.strip():
         raise ValueError("The text is empty: type a passage, or pick an example.")
-    ids: list[int] = []
-    known: list[bool] = []
-    last = 0
-    for m in SYNTAX.finditer(text):
-        plain = tx.encode(text[last : m.start()])
-        ids += plain
-        known += [True] * len(plain)
-        blank = [0] * len(m.group(1)) if m.group(1) else tx.encode(m.group(2))
-        ids += blank
-        known += [False] * len(blank)
-        last = m.end()
-    plain = tx.encode(text[last:])
-    ids += plain
-    known += [True] * len(plain)
+    tokens, known = tx.parse_blanks(text)
+    ids, known = tokens.tolist(), known.tolist()
     _check_length(len(ids), block_size)
     return Passage(ids, known)
 
