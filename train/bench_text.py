@@ -1,6 +1,6 @@
 """`python -m train.bench text`: the shipped text σ-GPT against its left-to-right baseline.
 
-Validation loss in both orders, and the σ-GPT's loss on blanked phrases (a quarter of each window, in
+Validation loss in both orders, and the σ-GPT's loss on blanked phrases (about a fifth of each window, in
 spans of about 4 tokens, filled in random order given the rest: the demo's task); then, for unconditional
 generation and for infilling validation passages with half their tokens blanked, every sampler's model
 calls per token, steps, wall time, and the quality of its samples as their negative log-likelihood under
