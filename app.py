@@ -119,6 +119,7 @@ def build() -> gr.Blocks:
                     with gr.Column(scale=2):
                         mode = gr.Radio(list(maze_view.MODES), value="wall", label="A click places")
                         with gr.Row():
+                            family = gr.Dropdown(maze_view.FAMILY_CHOICES, value="any", label="Maze family", scale=1)
                             new = gr.Button("New random maze")
                             solve = gr.Button("Solve", variant="primary", elem_id="maze-solve")
                         maze_controls, maze_speed = controls(temperature=0.0)
@@ -156,7 +157,7 @@ def build() -> gr.Blocks:
         edits = {"concurrency_limit": None, "api_visibility": "undocumented"}
         board.click(maze_click, [ascii_box, mode], [ascii_box, maze_panel.line], **edits)
         ascii_box.change(maze_show, [ascii_box], [board, maze_panel.line], **edits)
-        new.click(maze_new, None, [ascii_box], **edits)
+        new.click(maze_new, [family], [ascii_box], **edits)
         wire_run(solve, maze_solve, [ascii_box, *maze_controls, maze_speed], board, maze_panel, maze_run, maze_speed)
         inspect_maze = [ascii_box, maze_run, maze_panel.step]
         maze_panel.look.click(maze_inspect, inspect_maze, [maze_panel.density, maze_panel.line], **edits)

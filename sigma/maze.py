@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -210,12 +211,20 @@ def training_example(maze: Maze, rng: random.Random, waypoint_share: float = 0.3
     return path
 
 
-def training_batch(h: int, w: int, batch: int, gen: torch.Generator, waypoint_share: float = 0.3):
-    """tokens [B, 2HW] and known [B, 2HW] (maze cells and pins), for training with loss on path cells."""
+def training_batch(
+    h: int,
+    w: int,
+    batch: int,
+    gen: torch.Generator,
+    waypoint_share: float = 0.3,
+    maker: Callable[[int, int, random.Random], Maze] = generate,
+) -> tuple[Tensor, Tensor]:
+    """tokens [B, 2HW] and known [B, 2HW] (maze cells and pins), for training with loss on path cells;
+    mazes from `maker` (for example `sigma.maze_families.make`, the mix of families)."""
     rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=gen)))
     rows = []
     for _ in range(batch):
-        maze = generate(h, w, rng)
+        maze = maker(h, w, rng)
         path = training_example(maze, rng, waypoint_share)
         rows.append(encode(maze, path))
     return torch.stack([t for t, _ in rows]), torch.stack([k for _, k in rows])
@@ -340,19 +349,128 @@ def grid_of(model) -> tuple[int, int]:
     return grid[1], grid[2]
 
 
-def unsolvable_reason(maze: Maze) -> str | None:
-    """Why no path can exist, or None. Checked before sampling so that a user never waits in vain."""
-    if maze.start == maze.goal:
-        return "start and goal are the same cell"
-    if maze.start in maze.pins_off or maze.goal in maze.pins_off:
-        return "the start and the goal are always on the path; they cannot be pinned off"
-    if maze.pins_on & maze.pins_off:
-        return "a cell is pinned both on and off the path"
-    if maze.goal not in bfs(maze, maze.start):
-        return "the goal cannot be reached from the start"
-    if shortest_length_under_pins(maze) is None:
-        return "no path from start to goal satisfies the pins"
+def _dead_end_pin(maze: Maze) -> Cell | None:
+    """A cell pinned on the path, not an end, with fewer than two usable neighbours: a path would have
+    to enter and leave it by the same cell."""
+    for cell in sorted(maze.pins_on - {maze.start, maze.goal}):
+        if sum(n not in maze.pins_off for n in maze.neighbours(cell)) < 2:
+            return cell
     return None
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+@dataclass
+class Solvability:
+    """Whether a valid path exists under the pins: `path` is one when it does; `decided` is False when
+    the bounded search gave up (pins laid out so that the search space is too large)."""
+
+    path: list[Cell] | None
+    decided: bool
+    reason: str | None
+
+
+def find_path(maze: Maze, budget: int = 3_000) -> Solvability:
+    """Search for a path that `check` calls valid: one simple, induced (no two non-consecutive cells
+    touch) 4-connected path S→G through every pin "on" and no pin "off".
+
+    Depth-first over path prefixes. A prefix is cut as soon as the cells still usable (free, unpinned
+    off, not touching the prefix except at its tail) no longer connect the tail to the goal and every
+    unvisited pin. Once every pin is visited, a shortest path to the goal through usable cells closes
+    it (a shortest path has no chord). In general the problem is NP-hard, so the search stops after
+    `budget` prefixes and says it could not decide."""
+    h, w = maze.shape
+    start, goal = maze.start, maze.goal
+    pins = maze.pins_on - {start, goal}
+    if start == goal:
+        return Solvability(None, True, "start and goal are the same cell")
+    if maze.pins_on & maze.pins_off:
+        return Solvability(None, True, "a cell is pinned both on and off the path")
+    if start in maze.pins_off or goal in maze.pins_off:
+        return Solvability(None, True, "the start and the goal are always on the path; they cannot be pinned off")
+    if goal not in bfs(maze, start):
+        return Solvability(None, True, "the goal cannot be reached from the start")
+    if goal not in bfs(maze, start, blocked=maze.pins_off):
+        return Solvability(None, True, "the cells pinned off cut the start from the goal")
+    stuck = _dead_end_pin(maze)
+    if stuck:
+        return Solvability(
+            None,
+            True,
+            f"the pin at row {stuck[0] + 1}, column {stuck[1] + 1} has fewer than two open neighbours, "
+            "so a path through it would have to turn back",
+        )
+    touching = [[0] * w for _ in range(h)]  # path cells next to each cell
+    path: list[Cell] = []
+    visits = 0
+
+    def usable(cell: Cell, tail: Cell) -> bool:
+        r, c = cell
+        beside_tail = abs(r - tail[0]) + abs(c - tail[1]) == 1
+        return cell not in maze.pins_off and touching[r][c] == beside_tail
+
+    def push(cell: Cell) -> None:
+        path.append(cell)
+        for r, c in maze.neighbours(cell):
+            touching[r][c] += 1
+
+    def pop() -> None:
+        for r, c in maze.neighbours(path.pop()):
+            touching[r][c] -= 1
+
+    def open_sides(pin: Cell, tail: Cell, on: set[Cell]) -> int:
+        """Ways in and out a pin still has: the tail, or usable cells off the path."""
+        return sum(n == tail or (n not in on and usable(n, tail)) for n in maze.neighbours(pin))
+
+    def blocked_for(tail: Cell) -> set[Cell]:
+        on = set(path)
+        cells = ((r, c) for r in range(h) for c in range(w))
+        return {cell for cell in cells if cell != tail and (cell in on or not usable(cell, tail))}
+
+    def closing(tail: Cell) -> list[Cell] | None:
+        """The rest of the path from `tail` to the goal through usable cells, or None."""
+        return random_shortest_path(maze, tail, goal, random.Random(0), blocked=blocked_for(tail))
+
+    def extend(tail: Cell, left: frozenset) -> list[Cell] | None:
+        nonlocal visits
+        visits += 1
+        if visits > budget:
+            raise _OutOfBudget
+        if not left:
+            rest = closing(tail)
+            return None if rest is None else path + rest[1:]
+        on = set(path)
+        reach = bfs(maze, tail, blocked=blocked_for(tail))
+        if goal not in reach or not left <= reach.keys() or any(open_sides(p, tail, on) < 2 for p in left):
+            return None
+        target = min(left, key=lambda p: reach[p])
+        steps = [n for n in maze.neighbours(tail) if n not in on and n != goal and usable(n, tail)]
+        steps.sort(key=lambda n: abs(n[0] - target[0]) + abs(n[1] - target[1]))
+        for n in steps:
+            push(n)
+            found = extend(n, left - {n})
+            if found:
+                return found
+            pop()
+        return None
+
+    push(start)
+    try:
+        found = extend(start, frozenset(pins))
+    except (_OutOfBudget, RecursionError):
+        return Solvability(None, False, "the pins make the search too large to decide")
+    if found is None:
+        return Solvability(None, True, "no single path from start to goal passes every pin without touching itself")
+    return Solvability(found, True, None)
+
+
+def unsolvable_reason(maze: Maze) -> str | None:
+    """Why no valid path can exist, or None (also when the bounded search could not decide: the model
+    may still find one). Checked before sampling so that a user never waits in vain."""
+    answer = find_path(maze)
+    return answer.reason if answer.decided else None
 
 
 def solve(

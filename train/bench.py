@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     maze.add_argument("--baseline", default="checkpoints/maze-l2r")
     maze.add_argument("--n", type=int, default=500)
     maze.add_argument("--temperature", type=float, default=0.0)
+    maze.add_argument("--per-family", type=int, default=50, help="test mazes of each family (0: random walls only)")
     maze.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     if args.task == "toy":
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.task == "maze":
         from train.bench_maze import main as maze_main
 
-        maze_main(args.checkpoint, args.baseline, args.n, args.temperature, args.json)
+        maze_main(args.checkpoint, args.baseline, args.n, args.temperature, args.json, args.per_family)
     elif args.task == "text":
         from train.bench_text import main as text_main
 

@@ -8,12 +8,11 @@ import random
 import statistics
 import time
 
-import torch
-
 from sigma import SigmaGPT
 from sigma import maze as mz
+from sigma import maze_families as mf
 from sigma.sampling import METHODS, sample
-from train.maze import evaluate_mazes, test_set
+from train.maze import evaluate_mazes, family_sets, test_set
 
 TEST_SEED = 1234
 
@@ -58,24 +57,32 @@ def run_sampler(model, mazes, method, order, temperature) -> dict:
         for key, (judged, accepted) in acceptance_by_value(out.events).items():
             tally[key][0] += judged
             tally[key][1] += accepted
-    n = len(mazes)
     return {
-        "valid": round(sum(v.valid for v in verdicts) / n, 4),
-        "optimal": round(sum(v.optimal for v in verdicts) / n, 4),
+        **rates(verdicts),
         "model_calls": round(statistics.mean(calls), 2),
         "model_calls_p50": statistics.median(calls),
         "seconds": round(statistics.mean(seconds), 5),
+        "ms_p50": round(1000 * statistics.median(seconds), 2),
         "accept_rate_on": round(tally["on"][1] / max(1, tally["on"][0]), 4),
         "accept_rate_off": round(tally["off"][1] / max(1, tally["off"][0]), 4),
     }
 
 
-def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1) -> list[mz.Maze]:
-    """k test mazes, each with one waypoint pin that some simple path passes through."""
+def rates(verdicts: list[mz.Verdict]) -> dict:
+    n = max(1, len(verdicts))
+    return {
+        "valid": round(sum(v.valid for v in verdicts) / n, 4),
+        "optimal": round(sum(v.optimal for v in verdicts) / n, 4),
+    }
+
+
+def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1, family: str | None = None) -> list[mz.Maze]:
+    """k test mazes of `family` (None: the original random walls), each with one waypoint pin that some
+    valid path passes through."""
     rng = random.Random(seed)
     mazes = []
     while len(mazes) < k:
-        maze = mz.generate(h, w, rng)
+        maze = mz.generate(h, w, rng) if family is None else mf.make(h, w, rng, family)
         _, via = mz.training_path(maze, rng, waypoint_share=1.0)
         if via is not None:
             maze.pins_on = {via}
@@ -83,9 +90,53 @@ def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1) -> list[mz.Maz
     return mazes
 
 
-def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bool) -> dict:
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+def pinned_rates(model: SigmaGPT, mazes: list[mz.Maze], temperature: float) -> dict:
+    """Valid and optimal rates on pinned mazes with the two exact samplers."""
+    result = {"n": len(mazes)}
+    for method in ("exact", "exact-confident"):
+        verdicts = [solve_one(model, m, method, "random", temperature, seed=i)[0] for i, m in enumerate(mazes)]
+        result[method] = rates(verdicts)
+    return result
+
+
+def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, temperature: float, say) -> dict:
+    """Every sampler, the baseline and pinned mazes on n seeded test mazes of each family."""
+    h, w = mz.grid_of(model)
+    table = {}
+    for k, (name, mazes) in enumerate(family_sets(h, w, n, seed=TEST_SEED + 100).items()):
+        row = {m: run_sampler(model, mazes, m, "random", temperature) for m in METHODS}
+        row["baseline_l2r"] = run_sampler(base, mazes, "sequential", "l2r", temperature)
+        row["pinned"] = pinned_rates(model, pinned_set(h, w, n_pinned, TEST_SEED + 200 + k, name), temperature)
+        table[name] = row
+        say(name, {m: (f["valid"], f["model_calls"]) for m, f in row.items() if m != "pinned"}, row["pinned"])
+    return table
+
+
+def mix_summary(table: dict) -> dict:
+    """Means over families (each family weighs the same) and the worst family, per sampler."""
+    summary = {}
+    for method in (*METHODS, "baseline_l2r"):
+        valid = {name: row[method]["valid"] for name, row in table.items()}
+        summary[method] = {
+            "valid": round(statistics.mean(valid.values()), 4),
+            "optimal": round(statistics.mean(row[method]["optimal"] for row in table.values()), 4),
+            "worst_family": min(valid, key=valid.get),
+            "worst_valid": min(valid.values()),
+            "model_calls": round(statistics.mean(row[method]["model_calls"] for row in table.values()), 2),
+        }
+    for method in ("exact", "exact-confident"):
+        summary[f"pinned_{method}"] = round(
+            statistics.mean(row["pinned"][method]["valid"] for row in table.values()), 4
+        )
+    return summary
+
+
+def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bool, per_family: int = 50) -> dict:
+    """Top-level keys on the original random-walls test set (start and goal far apart); `families` and
+    `mix` on n seeded mazes of every family (start and goal anywhere)."""
+    say = (lambda *a: None) if as_json else (lambda *a: print(*a, flush=True))
     model = SigmaGPT.from_pretrained(checkpoint).eval()
+    base = SigmaGPT.from_pretrained(baseline).eval()
     h, w = mz.grid_of(model)
     mazes = test_set(h, w, n, seed=TEST_SEED)
     result = {
@@ -94,31 +145,28 @@ def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bo
         "n": n,
         "temperature": temperature,
         "order": "random",
+        "family": "random",
         "samplers": {},
     }
     for method in METHODS:
         result["samplers"][method] = run_sampler(model, mazes, method, "random", temperature)
-        if not as_json:
-            print(method, result["samplers"][method], flush=True)
+        say(method, result["samplers"][method])
     seq = result["samplers"]["sequential"]["seconds"]
     result["speedup"] = {m: round(seq / f["seconds"], 2) for m, f in result["samplers"].items()}
     for method in ("sequential", "exact"):  # batched throughput, all mazes in one batch
         start = time.perf_counter()
         evaluate_mazes(model, mazes, method=method, order="random", temperature=temperature)
         result.setdefault("batched_mazes_per_second", {})[method] = round(n / (time.perf_counter() - start), 1)
-    base = SigmaGPT.from_pretrained(baseline).eval()
     result["baseline_l2r"] = {
         k: v
         for k, v in run_sampler(base, mazes, "sequential", "l2r", temperature).items()
         if k in ("valid", "optimal", "seconds")
     }
-    pinned = pinned_set(h, w, min(n, 100))
-    for method, key in (("exact", "pinned"), ("exact-confident", "pinned_exact_confident")):
-        verdicts = [solve_one(model, m, method, "random", temperature, seed=i)[0] for i, m in enumerate(pinned)]
-        result[key] = {
-            "valid": round(sum(v.valid for v in verdicts) / len(pinned), 4),
-            "n": len(pinned),
-            "optimal": round(sum(v.optimal for v in verdicts) / len(pinned), 4),
-        }
+    pinned = pinned_rates(model, pinned_set(h, w, min(n, 100)), temperature)
+    result["pinned"] = {"n": pinned["n"], **pinned["exact"]}
+    result["pinned_exact_confident"] = {"n": pinned["n"], **pinned["exact-confident"]}
+    if per_family:
+        result["families"] = family_table(model, base, per_family, min(per_family, 40), temperature, say)
+        result["mix"] = mix_summary(result["families"])
     print(json.dumps(result))
     return result

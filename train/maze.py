@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import argparse
 import random
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma import maze as mz
+from sigma import maze_families as mf
 from sigma.sampling import sample
 from train.loop import add_training_arguments, starting_model, train, train_config
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
-    """A fixed, seeded set of mazes, disjoint in seed from training batches."""
+    """The original fixed, seeded test set: random walls, start and goal far apart (`sigma.maze.generate`)."""
     rng = random.Random(seed)
     return [mz.generate(h, w, rng) for _ in range(n)]
+
+
+def family_sets(h: int, w: int, n: int, seed: int) -> dict[str, list[mz.Maze]]:
+    """n seeded mazes of every family, each family from its own seed, disjoint in seed from training."""
+    sets = {}
+    for k, name in enumerate(mf.FAMILIES):
+        rng = random.Random(seed + 7 * k)
+        sets[name] = [mf.make(h, w, rng, name) for _ in range(n)]
+    return sets
 
 
 def evaluate_mazes(
@@ -48,7 +59,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--order", default="random", choices=["random", "l2r", "fractal", "curriculum"])
     p.add_argument("--curriculum", type=int, nargs=2, default=[0, 0], metavar=("START", "END"))
     p.add_argument("--waypoint-share", type=float, default=0.3)
-    p.add_argument("--eval-n", type=int, default=200, help="validation mazes scored at each evaluation")
+    p.add_argument("--eval-n", type=int, default=20, help="validation mazes of each family scored at each evaluation")
+    p.add_argument(
+        "--family",
+        default="mix",
+        choices=["mix", *mf.FAMILIES],
+        help="maze family of the training batches (mix: a family drawn uniformly for every maze)",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -69,14 +86,25 @@ def run(args: argparse.Namespace) -> None:
 
     model = starting_model(args, fresh)
     print(f"maze {h}x{w}: {model.num_params() / 1e6:.2f} M parameters, order {args.order}")
-    mazes = test_set(h, w, args.eval_n, seed=999)  # validation set; the benchmark uses another seed
+    families = family_sets(h, w, args.eval_n, seed=999)  # validation sets; the benchmark uses other seeds
     sampler_order = "l2r" if args.order == "l2r" else "random"
     method = "sequential" if args.order == "l2r" else "exact-confident"
 
     def batches(batch: int, gen: torch.Generator):
-        return mz.training_batch(h, w, batch, gen, args.waypoint_share)
+        family = None if args.family == "mix" else args.family
+        return mz.training_batch(h, w, batch, gen, args.waypoint_share, maker=partial(mf.make, family=family))
 
     def evaluate(m: SigmaGPT) -> dict:
-        return evaluate_mazes(m, mazes, method=method, order=sampler_order)
+        per_family = {
+            name: evaluate_mazes(m, mazes, method=method, order=sampler_order) for name, mazes in families.items()
+        }
+        valid = [f["valid"] for f in per_family.values()]
+        return {
+            "valid": round(sum(valid) / len(valid), 4),
+            "worst": min(per_family, key=lambda name: per_family[name]["valid"]),
+            "worst_valid": min(valid),
+            "model_calls": round(sum(f["model_calls"] for f in per_family.values()) / len(valid), 2),
+            "valid_by_family": {name: f["valid"] for name, f in per_family.items()},
+        }
 
     train(model, batches, cfg, out_dir=out, evaluate=evaluate, resume=args.resume)

@@ -138,8 +138,10 @@ def maze_show(ascii_maze: str):
     return maze_view.board_html(ascii_maze), maze_view.readiness(ascii_maze, maze_shape())
 
 
-def maze_new() -> str:
-    return maze_view.random_maze(random.randrange(10**6), maze_shape())
+def maze_new(family: str) -> str:
+    if family not in maze_view.FAMILY_CHOICES:
+        family = "any"
+    return maze_view.random_maze(random.randrange(10**6), maze_shape(), family)
 
 
 @in_status(7)

@@ -10,6 +10,7 @@ import torch
 
 from sigma import SigmaGPT
 from sigma import maze as mz
+from sigma import maze_families as mf
 from sigma.sampling import conditional_density
 from views import status
 from views.runs import Frame, Settings, frames
@@ -26,18 +27,24 @@ MODES = {
 MAX_SIDE = 32
 
 
-def random_maze(seed: int, shape: tuple[int, int] = (9, 9)) -> str:
-    return mz.render(mz.generate(*shape, random.Random(seed)))
+FAMILY_CHOICES = ["any", *mf.FAMILIES]
+
+
+def random_maze(seed: int, shape: tuple[int, int] = (9, 9), family: str = "any") -> str:
+    """A seeded solvable maze of one family, or of a family drawn from the mix ("any")."""
+    return mz.render(mf.make(*shape, random.Random(seed), None if family == "any" else family))
 
 
 def examples(shape: tuple[int, int] = (9, 9)) -> list[str]:
-    """Seeded mazes: two plain, one with pins, one that cannot be solved (to see the message)."""
-    plain = [random_maze(seed, shape) for seed in (1, 7)]
-    maze = mz.generate(*shape, random.Random(3))
-    free = [(r, c) for r in range(shape[0]) for c in range(shape[1]) if maze.free((r, c))]
-    far = max(free, key=lambda cell: abs(cell[0] - maze.start[0]) + abs(cell[1] - maze.goal[1]))
-    if far not in (maze.start, maze.goal):
-        maze.pins_on = {far}
+    """Seeded mazes of several families, one with a pin a valid path passes through, and one that
+    cannot be solved (to see the message)."""
+    plain = [random_maze(seed, shape, family) for seed, family in ((1, "random"), (7, "backtracker"), (4, "rooms"))]
+    rng = random.Random(3)
+    via = None
+    while via is None:
+        maze = mf.make(*shape, rng, "braided")
+        _, via = mz.training_path(maze, rng, waypoint_share=1.0)
+    maze.pins_on = {via}
     walled = mz.generate(*shape, random.Random(5))
     for r, c in walled.neighbours(walled.goal):
         walled.walls[r][c] = True

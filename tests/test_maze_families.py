@@ -1,0 +1,112 @@
+"""Maze families and the exact solvability check under pins."""
+
+import itertools
+import random
+
+import pytest
+
+from sigma import maze as mz
+from sigma import maze_families as mf
+from views import maze_view
+
+
+@pytest.mark.parametrize("family", list(mf.FAMILIES))
+def test_every_family_yields_solvable_mazes_of_any_shape(family):
+    rng = random.Random(0)
+    for h, w in ((9, 9), (13, 21), (5, 8)):
+        for _ in range(10):
+            maze = mf.make(h, w, rng, family)
+            assert maze.shape == (h, w)
+            assert maze.start != maze.goal and maze.free(maze.start) and maze.free(maze.goal)
+            assert maze.goal in mz.bfs(maze, maze.start)
+
+
+@pytest.mark.parametrize("tree", list(mf.TREES))
+def test_perfect_mazes_are_spanning_trees_of_their_lattice(tree):
+    """One path between any two free cells: the free cells are connected and have one edge fewer than cells."""
+    rng = random.Random(1)
+    for _ in range(20):
+        walls = mf.perfect(9, 9, rng, tree)
+        maze = mz.Maze(walls, (0, 0), (0, 0))
+        free = [(r, c) for r in range(9) for c in range(9) if not walls[r][c]]
+        edges = sum(len(maze.neighbours(cell)) for cell in free) // 2
+        assert edges == len(free) - 1
+        assert len(mz.bfs(maze, free[0])) == len(free)
+
+
+def test_the_mix_draws_every_family_and_ends_anywhere():
+    rng = random.Random(2)
+    mazes = [mf.make(9, 9, rng) for _ in range(300)]
+    lengths = {mz.bfs(m, m.start)[m.goal] for m in mazes}
+    assert 1 in lengths and max(lengths) >= 30  # neighbours and long corridors both occur
+    assert any(len(m.neighbours(m.start)) == 1 for m in mazes)  # dead-end starts occur
+
+
+def test_unknown_family_is_named():
+    with pytest.raises(ValueError, match="unknown maze family 'spiral'"):
+        mf.make(9, 9, random.Random(0), "spiral")
+
+
+def _brute_force_solvable(maze: mz.Maze) -> bool:
+    """Some set of on-cells passes `check`: every subset of the free cells tried."""
+    h, w = maze.shape
+    must = {maze.start, maze.goal} | maze.pins_on
+    optional = [(r, c) for r in range(h) for c in range(w) if maze.free((r, c))]
+    optional = [cell for cell in optional if cell not in must and cell not in maze.pins_off]
+    for picks in itertools.product((False, True), repeat=len(optional)):
+        on = must | {cell for cell, pick in zip(optional, picks, strict=True) if pick}
+        if mz.check(maze, on).valid:
+            return True
+    return False
+
+
+def test_solvability_agrees_with_brute_force_on_small_grids():
+    rng = random.Random(5)
+    solvable = 0
+    for _ in range(150):
+        h, w = rng.choice([(3, 4), (4, 4), (3, 5)])
+        maze = mf.make(h, w, rng, rng.choice(["open", "percolation", "rooms", "backtracker"]))
+        free = [
+            (r, c) for r in range(h) for c in range(w) if maze.free((r, c)) and (r, c) not in (maze.start, maze.goal)
+        ]
+        rng.shuffle(free)
+        k = rng.randint(0, min(3, len(free)))
+        maze.pins_on, maze.pins_off = set(free[:k]), set(free[k : k + rng.randint(0, 2)])
+        answer = mz.find_path(maze)
+        assert answer.decided
+        assert (answer.path is not None) == _brute_force_solvable(maze), mz.render(maze)
+        if answer.path is not None:
+            solvable += 1
+            assert mz.check(maze, set(answer.path)).valid
+    assert 30 < solvable < 140  # both answers were exercised
+
+
+@pytest.mark.parametrize(
+    "ascii_maze,reason",
+    [
+        ("S...\n.##.\n.#+#\n...G", "row 3, column 3 has fewer than two open neighbours"),  # a corner pocket
+        ("S...\n+x+x\n...G", "no single path"),  # a +x+x row: the pins cannot be joined without touching
+        ("S.x.\n..x.\nxx..\n...G", "pinned off cut"),
+    ],
+)
+def test_unsolvable_pin_sets_are_explained(ascii_maze, reason):
+    maze = mz.parse(ascii_maze)
+    assert _brute_force_solvable(maze) is False
+    assert reason in mz.unsolvable_reason(maze)
+
+
+def test_the_search_is_bounded():
+    """An open field with scattered pins: the search answers (perhaps 'could not decide') within its budget."""
+    maze = mz.parse("\n".join(["S" + "." * 8] + ["." * 9] * 7 + ["." * 8 + "G"]))
+    for cell in ((2, 1), (2, 3), (4, 5), (6, 7), (1, 6), (7, 2)):
+        mz.pin(maze, cell, on=True)
+    answer = mz.find_path(maze, budget=50)
+    assert answer.decided is False or answer.path is not None or answer.reason
+
+
+def test_every_shipped_example_is_solvable_or_meant_not_to_be():
+    examples = maze_view.examples()
+    for ascii_maze in examples[:-1]:
+        answer = mz.find_path(mz.parse(ascii_maze))
+        assert answer.decided and answer.path is not None, ascii_maze
+    assert mz.unsolvable_reason(mz.parse(examples[-1]))  # the last one shows the unsolvable message
