@@ -80,6 +80,36 @@ class Decoder:
         self.processed.index_add_(0, rows, valid.sum(dim=1))
         return logits, presents
 
+    def chain(self, rows: Tensor, pos: Tensor, tok: Tensor, n_chain: Tensor, extra: Tensor, extra_valid: Tensor):
+        """Verify and look ahead in one pass, for the windowed samplers.
+
+        Chain slots j < n_chain[i] read tok[:, :j] along pos [b, C] and give the distribution of
+        pos[:, j] (slot 0 reads the last settled token: the exact next conditional). Extra slots read
+        the same token as the row's last chain slot and ask for positions extra [b, R]: the
+        distributions of those positions given the settled prefix and every chain token but the last
+        chain slot's own output, in one pass. Logits [b, C + R, V]; the chain's keys/values come first."""
+        b, C = pos.shape
+        R = extra.shape[1]
+        device = pos.device
+        in_tok = torch.cat([self.last_tok[rows, None], tok[:, :-1]], dim=1)  # (b, C)
+        in_pos = torch.cat([self.last_pos[rows, None], pos[:, :-1]], dim=1)
+        last = (n_chain - 1).clamp(min=0)[:, None]
+        x_tok = torch.cat([in_tok, in_tok.gather(1, last).expand(b, R)], dim=1)  # (b, C + R)
+        x_pos = torch.cat([in_pos, in_pos.gather(1, last).expand(b, R)], dim=1)
+        out_pos = torch.cat([pos, extra], dim=1)
+        chain_valid = torch.arange(C, device=device)[None, :] < n_chain[:, None]  # (b, C)
+        causal = torch.ones(C, C, dtype=torch.bool, device=device).tril()
+        chain_rows = causal & chain_valid[:, None, :]  # chain slot j sees chain slots <= j
+        before_last = torch.arange(C, device=device)[None, :] < (n_chain - 1)[:, None]
+        extra_rows = before_last[:, None, :].expand(b, R, C)  # extra slots see the chain before its last slot
+        blind = torch.zeros(b, C + R, R, dtype=torch.bool, device=device)  # no slot sees an extra slot but itself
+        new = torch.cat([torch.cat([chain_rows, extra_rows], dim=1), blind], 2) | _self_only(b, C + R, device)
+        past, past_valid = self.cache.view(rows)
+        mask = torch.cat([past_valid[:, None, :].expand(b, C + R, -1), new], dim=2)
+        logits, presents = self.model(x_tok, x_pos, out_pos, past, mask)
+        self._count(rows, n_chain + extra_valid.sum(dim=1))
+        return logits, presents
+
     # -- settling results -----------------------------------------------------------------------
 
     def settle(self, rows: Tensor, presents, src: Tensor, pos: Tensor, tok: Tensor, counts: Tensor) -> None:

@@ -24,6 +24,7 @@ from torch import Tensor
 from sigma.decoder import Decoder
 from sigma.model import SigmaGPT, check_tokens
 from sigma.orders import ORDER_NAMES, make_order
+from sigma.window import CALL_COST_SLOTS, MAX_WINDOW, REFRESH, Proposals, choose_window
 
 METHODS = ("sequential", "burst", "exact", "exact-confident")
 
@@ -85,16 +86,23 @@ def _leading_run(accept: Tensor) -> Tensor:
 class _Run:
     """One sampling run: the decoder plus the settings shared by every step."""
 
-    def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen):
+    def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen, window):
         self.dec, self.method, self.order = dec, method, order
         self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
+        self.window = window
+        B, T = dec.tokens.shape
+        self.proposals = Proposals(B, T, dec.model.config.vocab_size, dec.tokens.device)
+        self.call_cost = CALL_COST_SLOTS.get(dec.tokens.device.type, CALL_COST_SLOTS["cuda"])
 
     def step(self, rows: Tensor) -> list[RowStep]:
         if self.method == "sequential":
             return self._sequential(rows)
         if self.method == "burst":
             return self._burst(rows)
-        return self._exact(rows, confident=self.method == "exact-confident")
+        confident = self.method == "exact-confident"
+        if self.window is None:
+            return self._exact(rows, confident)
+        return self._windowed(rows, confident)
 
     def _sequential(self, rows: Tensor) -> list[RowStep]:
         pos, _ = self.dec.remaining(rows)
@@ -150,6 +158,95 @@ class _Run:
                 k = int(multi[i])
                 out[k] = self._row_step(r, k, pos, d, pd, int(a[i]), m=int(m[k]), replacement=tok[i])
         return [s for s in out if s is not None]
+
+    def _windowed(self, rows: Tensor, confident: bool) -> list[RowStep]:
+        """Exact speculative step in one model call: draft the first k positions of the step's order from
+        the kept proposals p, verify them along the chain (q), settle the accepted run plus one token
+        (the residual sample at the first rejection, or a fresh draw from the slot after the last
+        draft), and ask for the next positions' proposals in the same call.
+
+        Legend: p proposals, d drafts, q chain distributions, a accepted drafts, k window, m remaining."""
+        dec, props = self.dec, self.proposals
+        b = len(rows)
+        pos, valid = dec.remaining(rows)  # (b, M) in the fixed order
+        m = valid.sum(dim=1)
+        ar = torch.arange(b, device=pos.device)
+        if confident:  # rank by the proposals' confidence: never by drafted values, so exactness is kept
+            conf = props.conf[rows[:, None], pos].masked_fill(~valid, -2.0)
+            idx = conf.argsort(dim=1, descending=True, stable=True)
+            pos, valid = pos.gather(1, idx), valid.gather(1, idx)
+        if not dec.prefilled[rows].all():
+            return self._first_query(rows, pos, valid, m, confident)
+        available = _leading_run(props.has[rows[:, None], pos] & valid)
+        limit = None if self.window == "auto" else int(self.window)
+        k = choose_window(props.alpha(rows), available, self.call_cost, m if confident else None, limit)
+        n_chain = k + (k < m).long()  # k drafts, then a fresh draw when a position is left after them
+        C = int(n_chain.max())
+        cpos = pos[:, :C]
+        drafting = torch.arange(C, device=pos.device)[None, :] < k[:, None]  # (b, C)
+        p = props.p[rows[:, None], cpos]  # (b, C, V)
+        p = torch.where(drafting[..., None], p, torch.ones_like(p) / p.shape[-1])  # padding drafts nothing
+        d = _draw(p, self.gen)  # (b, C)
+        extra, extra_valid = self._lookahead(pos, valid, n_chain, k, confident)
+        logits, presents = dec.chain(rows, cpos, d, n_chain, extra, extra_valid)
+        q = probabilities(logits, self.temperature)  # (b, C + R, V)
+        pd = p.gather(-1, d[..., None])[..., 0]
+        qd = q[:, :C].gather(-1, d[..., None])[..., 0]
+        u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+        a = _leading_run((u * pd < qd) & drafting)  # (b,) accepted drafts
+        tok = d.clone()
+        for i in (a < k).nonzero(as_tuple=True)[0].tolist():  # first rejection: resample from the residual
+            j = int(a[i])
+            residual = (q[i, j] - p[i, j]).clamp(min=0)
+            residual = residual if residual.sum() > 0 else q[i, j]
+            tok[i, j] = torch.multinomial(residual / residual.sum(), 1, generator=self.gen)[0]
+        fresh = ((a == k) & (k < m)).nonzero(as_tuple=True)[0]  # every draft kept: draw the next position
+        if len(fresh):
+            tok[fresh, k[fresh]] = _draw(q[fresh, k[fresh]], self.gen)
+        counts = torch.where(a < k, a + 1, n_chain)
+        dec.settle(rows, presents, ar, cpos, tok, counts)
+        props.record(rows, a, torch.minimum(a + 1, k))
+        conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values
+        stale = (torch.arange(C, device=pos.device)[None, :] >= counts[:, None]) & drafting  # chain past the settled
+        props.store(rows, torch.cat([cpos, extra], 1), torch.cat([stale, extra_valid], 1), q, conf)
+        # the fresh draw reads as one more draft, with p = q, always accepted
+        d[fresh, k[fresh]] = tok[fresh, k[fresh]]
+        pd[fresh, k[fresh]] = q[fresh, k[fresh]].gather(-1, tok[fresh, k[fresh], None])[:, 0]
+        shown = k + (a == k).long() * (k < m).long()
+        return [
+            self._row_step(
+                int(r), i, cpos, d, pd, int(a[i]) + int(shown[i] > k[i]), m=int(shown[i]), replacement=tok[i]
+            )
+            for i, r in enumerate(rows.tolist())
+        ]
+
+    def _lookahead(self, pos: Tensor, valid: Tensor, n_chain: Tensor, k: Tensor, confident: bool):
+        """Positions whose proposals a windowed call refreshes: those after the chain in the step's order,
+        as many as the next window may draft (k + 1), or, ranked by confidence, up to REFRESH."""
+        want = torch.full_like(k, REFRESH) if confident else k + 1
+        R = int(want.max())
+        j = n_chain[:, None] + torch.arange(R, device=pos.device)[None, :]
+        ok = (j < valid.sum(dim=1, keepdim=True)) & (torch.arange(R, device=pos.device)[None, :] < want[:, None])
+        return pos.gather(1, j.clamp(max=pos.shape[1] - 1)), ok
+
+    def _first_query(self, rows: Tensor, pos: Tensor, valid: Tensor, m: Tensor, confident: bool) -> list[RowStep]:
+        """The first call (prefill fused): ask for every position (ranked by confidence) or for the
+        first window's worth (fixed order); settle one token drawn from its exact conditional."""
+        dec, props = self.dec, self.proposals
+        b = len(rows)
+        ar = torch.arange(b, device=pos.device)
+        S = pos.shape[1] if confident else min(pos.shape[1], MAX_WINDOW + 1)
+        logits, presents = dec.query(rows, pos[:, :S], valid[:, :S])
+        q = probabilities(logits, self.temperature)
+        conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values.masked_fill(~valid[:, :S], -1.0)
+        first = conf.argmax(dim=1) if confident else torch.zeros_like(m)  # the position settled now
+        tok = _draw(q[ar, first], self.gen)[:, None]
+        chosen = [(k_[ar, :, first][:, :, None], v_[ar, :, first][:, :, None]) for k_, v_ in presents]
+        one = torch.ones_like(m)
+        dec.settle(rows, chosen, ar, pos[ar, first][:, None], tok, one)
+        props.store(rows, pos[:, :S], valid[:, :S], q, conf)
+        pd = q[ar, first].gather(-1, tok)
+        return [self._row_step(int(r), i, pos[ar, first][:, None], tok, pd, 1) for i, r in enumerate(rows.tolist())]
 
     def _burst(self, rows: Tensor) -> list[RowStep]:
         pos, valid, p, d, q_presents, _ = self._drafts(rows)
@@ -217,7 +314,7 @@ class _Run:
         return step
 
 
-def _check_args(model: SigmaGPT, tokens, known, method: str, order, temperature: float, num_orders: int):
+def _check_args(model: SigmaGPT, tokens, known, method: str, order, temperature: float, num_orders: int, window):
     tokens = check_tokens(tokens, model.config)
     if not isinstance(known, Tensor):
         raise ValueError(f"known must be a BoolTensor [B, T], got {type(known).__name__}")
@@ -232,6 +329,8 @@ def _check_args(model: SigmaGPT, tokens, known, method: str, order, temperature:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if num_orders < 1:
         raise ValueError(f"num_orders must be >= 1, got {num_orders}")
+    if not (window is None or window == "auto" or (isinstance(window, int) and 1 <= window <= MAX_WINDOW)):
+        raise ValueError(f'window must be "auto", None or a number of drafts from 1 to {MAX_WINDOW}, got {window!r}')
     device = model.device
     return tokens.to(device), known.to(device=device, dtype=torch.bool)
 
@@ -246,13 +345,18 @@ def stream(
     temperature: float = 1.0,
     num_orders: int = 5,
     seed: int = 0,
+    window: int | str | None = "auto",
 ) -> Iterator[StepEvent]:
     """Complete the unknown positions of tokens [B, T] (known [B, T] marks the fixed ones), yielding one
-    event per model step; the last event has finished=True and the completed tokens."""
-    tokens, known = _check_args(model, tokens, known, method, order, temperature, num_orders)
+    event per model step; the last event has finished=True and the completed tokens.
+
+    `window` (burst, exact, exact-confident): "auto" verifies as many drafts per step as pay for their
+    cost (see sigma.window), an int at most that many, None every remaining position (two passes per
+    step, the unwindowed samplers)."""
+    tokens, known = _check_args(model, tokens, known, method, order, temperature, num_orders, window)
     gen = torch.Generator(device=model.device).manual_seed(seed)
     dec = Decoder(model, tokens, known, make_order(order, known, gen))
-    run = _Run(dec, method, order, temperature, num_orders, gen)
+    run = _Run(dec, method, order, temperature, num_orders, gen, window)
     step = 0
     rows = dec.active_rows()
     while True:
@@ -282,11 +386,13 @@ def sample(
     num_orders: int = 5,
     seed: int = 0,
     keep_events: bool = False,
+    window: int | str | None = "auto",
 ) -> SampleResult:
     """Run `stream` to the end and return the completed tokens with per-row counts."""
     start = time.perf_counter()
     events, steps, last = [], None, None
-    for event in stream(model, tokens, known, method, order, temperature, num_orders, seed):
+    settings = {"method": method, "order": order, "temperature": temperature, "num_orders": num_orders}
+    for event in stream(model, tokens, known, **settings, seed=seed, window=window):
         if steps is None:
             steps = torch.zeros_like(event.model_calls)
         for rs in event.rows:
@@ -310,7 +416,7 @@ def conditional_density(
 ) -> Tensor:
     """p(x_r | known) for every position r at once, from one model pass: [B, T, V].
     Known positions get a one-hot row of their own token."""
-    tokens, known = _check_args(model, tokens, known, "exact", order, temperature, 1)
+    tokens, known = _check_args(model, tokens, known, "exact", order, temperature, 1, None)
     gen = torch.Generator(device=model.device).manual_seed(0)
     dec = Decoder(model, tokens, known, make_order(order, known, gen))
     out = torch.nn.functional.one_hot(tokens, model.config.vocab_size).float()

@@ -77,3 +77,37 @@ def test_one_pass_queries_equal_single_queries(small_model):
             for b in range(B):
                 if valid[b, j]:
                     torch.testing.assert_close(together[b, j], single[b, 0], **TOL)
+
+
+def test_chain_pass_equals_full_forward_for_chain_and_extra_slots(small_model):
+    """Chain slot j = the full pass's slot along the order; an extra slot = the full pass along an order
+    that reads the chain (all but its last slot's output) and then asks for the extra position."""
+    torch.manual_seed(6)
+    B, T = 2, 12
+    tokens = torch.randint(0, 11, (B, T))
+    known = torch.zeros(B, T, dtype=torch.bool)
+    known[:, :3] = True
+    order = make_order("random", known, torch.Generator().manual_seed(7))
+    reference = full_logits(small_model, tokens, order)
+    n_chain = torch.tensor([4, 2])
+    with torch.no_grad():
+        dec = Decoder(small_model, tokens, known, order)
+        rows = torch.arange(B)
+        pos, valid = dec.remaining(rows)
+        _, presents = dec.query(rows, pos[:, :1], valid[:, :1])
+        dec.settle(rows, presents, rows, pos[:, :1], tokens.gather(1, pos[:, :1]), torch.ones(B, dtype=torch.long))
+        pos, valid = dec.remaining(rows)  # 8 left: chain over the first n_chain, extras two further on
+        extra = torch.stack([pos[0, [5, 7]], pos[1, [4, 6]]])
+        logits, _ = dec.chain(
+            rows, pos[:, :4], tokens.gather(1, pos[:, :4]), n_chain, extra, torch.ones(B, 2, dtype=torch.bool)
+        )
+    for b in range(B):
+        n = int(n_chain[b])
+        torch.testing.assert_close(logits[b, :n], reference[b, 4 : 4 + n], **TOL)
+        for e in range(2):  # swap the extra position in right after the chain's last read token
+            swapped = order[b].clone()
+            target = int(extra[b, e])
+            rest = [p for p in swapped.tolist() if p != target]
+            swapped = torch.tensor(rest[: 3 + n] + [target] + rest[3 + n :])
+            ref = full_logits(small_model, tokens[b : b + 1], swapped[None])
+            torch.testing.assert_close(logits[b, 4 + e], ref[0, 3 + n], **TOL)

@@ -13,9 +13,10 @@ def batch(seed=0, B=3, T=12, p_known=0.3):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("order", ["random", "l2r", "fractal"])
-def test_every_step_settles_and_known_tokens_stay(small_model, method, order):
+@pytest.mark.parametrize("window", ["auto", None, 3])
+def test_every_step_settles_and_known_tokens_stay(small_model, method, order, window):
     tokens, known = batch()
-    events = list(stream(small_model, tokens, known, method=method, order=order, seed=1))
+    events = list(stream(small_model, tokens, known, method=method, order=order, seed=1, window=window))
     assert events[-1].finished and events[-1].done.all()
     assert torch.equal(events[-1].tokens[known], tokens[known])
     done = known.sum(dim=1)
@@ -30,9 +31,10 @@ def test_every_step_settles_and_known_tokens_stay(small_model, method, order):
 
 
 @pytest.mark.parametrize("method", ["exact", "exact-confident"])
-def test_exact_needs_no_more_calls_than_tokens(small_model, method):
+@pytest.mark.parametrize("window", ["auto", None, 1])
+def test_exact_needs_no_more_calls_than_tokens(small_model, method, window):
     tokens, known = batch(seed=2, B=6)
-    out = sample(small_model, tokens, known, method=method, temperature=1.5, seed=3)
+    out = sample(small_model, tokens, known, method=method, temperature=1.5, seed=3, window=window)
     generated = (~known).sum(dim=1)
     assert (out.model_calls <= generated).all(), (out.model_calls, generated)
 
