@@ -180,6 +180,7 @@ class _Run:
         available = _leading_run(props.has[rows[:, None], pos] & valid)
         limit = None if self.window == "auto" else int(self.window)
         k = choose_window(props.alpha(rows), available, self.call_cost, m if confident else None, limit)
+        k = torch.maximum(k, available.clamp(max=1))  # one draft at least, so that α keeps being measured
         n_chain = k + (k < m).long()  # k drafts, then a fresh draw when a position is left after them
         C = int(n_chain.max())
         cpos = pos[:, :C]
@@ -224,6 +225,7 @@ class _Run:
         """Positions whose proposals a windowed call refreshes: those after the chain in the step's order,
         as many as the next window may draft (k + 1), or, ranked by confidence, up to REFRESH."""
         want = torch.full_like(k, REFRESH) if confident else k + 1
+        want = torch.minimum(want, valid.sum(dim=1) - n_chain)  # never pad past what is left
         R = int(want.max())
         j = n_chain[:, None] + torch.arange(R, device=pos.device)[None, :]
         ok = (j < valid.sum(dim=1, keepdim=True)) & (torch.arange(R, device=pos.device)[None, :] < want[:, None])
@@ -264,6 +266,14 @@ class _Run:
             idx = key.argsort(dim=2)  # [b, N, M]: candidate orders of each row's drafts
             take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)  # noqa: E731
             o_pos, o_d, o_pd, o_valid = take(pos), take(d), take(pd), take(valid)
+            shown = m[multi]
+            if self.window is not None:  # verify only the first k drafts of every order
+                limit = None if self.window == "auto" else int(self.window)
+                shown = choose_window(self.proposals.alpha(rows[multi]), m[multi], self.call_cost, limit=limit)
+                shown = shown.clamp(min=1)
+                K = int(shown.max())
+                cut = torch.arange(K, device=pos.device)[None, :] < shown.repeat_interleave(N)[:, None]
+                o_pos, o_d, o_pd, o_valid = o_pos[:, :K], o_d[:, :K], o_pd[:, :K], o_valid[:, :K] & cut
             vr = rows[multi].repeat_interleave(N)
             logits, presents = self.dec.verify(vr, o_pos, o_d, o_valid)
             q = probabilities(logits, self.temperature)
@@ -276,9 +286,10 @@ class _Run:
             flat = torch.arange(b, device=pos.device) * N + best
             counts = a.gather(1, best[:, None])[:, 0]
             self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
+            self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, shown - 1))  # the first is free
             for i in range(b):
                 k, f = int(multi[i]), int(flat[i])
-                out[k] = self._row_step(int(rows[k]), f, o_pos, o_d, o_pd, int(counts[i]), m=int(m[k]))
+                out[k] = self._row_step(int(rows[k]), f, o_pos, o_d, o_pd, int(counts[i]), m=int(shown[i]))
         return [s for s in out if s is not None]
 
     def _settle_singles(self, rows, m, pos, d, pd, q_presents, valid) -> list[RowStep | None]:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-CALL_COST_SLOTS = {"cpu": 8.0, "cuda": 64.0}  # a call's fixed cost, in slots (`python -m train.bench cost`)
-MAX_WINDOW = 32  # drafts per step at most
+CALL_COST_SLOTS = {"cpu": 20.0, "cuda": 64.0}  # a call's fixed cost, in slots (`python -m train.bench cost`)
+MAX_WINDOW = 128  # drafts per step at most
 REFRESH = 48  # extra slots per call at most, when an order is ranked by confidence
-PRIOR = (4.0, 5.0)  # accepted, judged: a prior acceptance rate of 0.8 worth five drafts
+PRIOR = (1.9, 2.0)  # accepted, judged: a prior acceptance rate of 0.95, worth two drafts
 DECAY = 0.9  # weight of the acceptance history per step, so that α follows the row's current regime
 
 
