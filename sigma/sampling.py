@@ -223,8 +223,8 @@ class _Run:
 
     def _lookahead(self, pos: Tensor, valid: Tensor, n_chain: Tensor, k: Tensor, confident: bool):
         """Positions whose proposals a windowed call refreshes: those after the chain in the step's order,
-        as many as the next window may draft (k + 1), or, ranked by confidence, up to REFRESH."""
-        want = torch.full_like(k, REFRESH) if confident else k + 1
+        as many as the next window may draft (k + 1), and at least REFRESH when ranked by confidence."""
+        want = (k + 1).clamp(min=REFRESH) if confident else k + 1
         want = torch.minimum(want, valid.sum(dim=1) - n_chain)  # never pad past what is left
         R = int(want.max())
         j = n_chain[:, None] + torch.arange(R, device=pos.device)[None, :]

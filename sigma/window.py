@@ -23,7 +23,7 @@ from torch import Tensor
 
 CALL_COST_SLOTS = {"cpu": 20.0, "cuda": 64.0}  # a call's fixed cost, in slots (`python -m train.bench cost`)
 MAX_WINDOW = 128  # drafts per step at most
-REFRESH = 48  # extra slots per call at most, when an order is ranked by confidence
+REFRESH = 8  # extra slots per call at least, when an order is ranked by confidence (fresh confidences to rank by)
 PRIOR = (1.9, 2.0)  # accepted, judged: a prior acceptance rate of 0.95, worth two drafts
 DECAY = 0.9  # weight of the acceptance history per step, so that α follows the row's current regime
 
@@ -68,11 +68,13 @@ def choose_window(
     alpha: Tensor, available: Tensor, call_cost: float, remaining: Tensor | None = None, limit: int | None = None
 ) -> Tensor:
     """Drafts per row [b]: the k ≤ available that maximises expected tokens per slot of cost. A step
-    costs the call, k + 1 chain slots and its extra slots: k + 1 for a fixed order (the next window's
-    proposals), or, for an order ranked by confidence, every position left beyond the chain (at most
-    REFRESH), given `remaining` [b]. `limit` caps k (a fixed window)."""
+    costs the call, k + 1 chain slots and k + 1 extra slots (the next window's proposals; at least
+    REFRESH for an order ranked by confidence, given `remaining` [b], never more than are left).
+    `limit` caps k (a fixed window)."""
     k = torch.arange(MAX_WINDOW + 1, device=alpha.device)[None, :]  # (1, K)
-    extra_slots = k + 1 if remaining is None else (remaining[:, None] - k - 1).clamp(0, REFRESH)
+    extra_slots = k + 1
+    if remaining is not None:
+        extra_slots = torch.minimum(extra_slots.clamp(min=REFRESH), (remaining[:, None] - k - 1).clamp(min=0))
     cost = call_cost + (k + 1) + extra_slots
     value = expected_tokens(alpha[:, None], k) / cost
     best = value.argmax(dim=1)
