@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from sigma.sampling import METHODS
+
+
+def variants() -> dict[str, tuple[str, str | None]]:
+    """Bench name -> (method, window): every sampler as `sample()` runs it (windowed), and unwindowed."""
+    out = {m: (m, "auto" if m != "sequential" else None) for m in METHODS}
+    out |= {f"{m}/unwindowed": (m, None) for m in METHODS if m != "sequential"}
+    return out
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m train.bench", description=__doc__)
@@ -20,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     text.add_argument("--order", default="random", help="order of the σ-GPT samplers: random, l2r, r2l, fractal")
     text.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     text.add_argument("--json", action="store_true", help="accepted for clarity: the last line is always JSON")
+    cost = sub.add_parser("cost", help="a model call's fixed cost in slots, as the draft window uses it")
+    cost.add_argument("--checkpoints", nargs="+", default=["checkpoints/text", "checkpoints/maze"])
+    cost.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     maze = sub.add_parser("maze", help="valid/optimal rates, model calls and speed of every sampler on mazes")
     maze.add_argument("--checkpoint", default="checkpoints/maze")
     maze.add_argument("--baseline", default="checkpoints/maze-l2r")
@@ -32,6 +44,10 @@ def main(argv: list[str] | None = None) -> None:
         from train.bench_toy import main as toy_main
 
         toy_main(args.steps, args.n)
+    elif args.task == "cost":
+        from train.bench_cost import main as cost_main
+
+        cost_main(args.checkpoints, args.threads)
     elif args.task == "maze":
         from train.bench_maze import main as maze_main
 

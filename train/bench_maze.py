@@ -12,24 +12,17 @@ from sigma import SigmaGPT
 from sigma import maze as mz
 from sigma import maze_families as mf
 from sigma.sampling import METHODS, sample
+from train.bench import variants
 from train.maze import evaluate_mazes, family_sets, test_set
 
 TEST_SEED = 1234
 
 
-def solve_one(model: SigmaGPT, maze: mz.Maze, method: str, order: str, temperature: float, seed: int):
+def solve_one(model: SigmaGPT, maze: mz.Maze, method: str, order: str, temperature: float, seed: int, window="auto"):
     tokens, known = mz.encode(maze)
     start = time.perf_counter()
-    out = sample(
-        model,
-        tokens[None],
-        known[None],
-        method=method,
-        order=order,
-        temperature=temperature,
-        seed=seed,
-        keep_events=True,
-    )
+    settings = {"method": method, "order": order, "temperature": temperature, "window": window}
+    out = sample(model, tokens[None], known[None], **settings, seed=seed, keep_events=True)
     seconds = time.perf_counter() - start
     return mz.check(maze, mz.path_cells(maze, out.tokens[0])), out, seconds
 
@@ -47,12 +40,13 @@ def acceptance_by_value(events) -> dict[str, list[int]]:
     return tally
 
 
-def run_sampler(model, mazes, method, order, temperature) -> dict:
-    verdicts, calls, seconds, tally = [], [], [], {"on": [0, 0], "off": [0, 0]}
+def run_sampler(model, mazes, method, order, temperature, window="auto") -> dict:
+    verdicts, calls, slots, seconds, tally = [], [], [], [], {"on": [0, 0], "off": [0, 0]}
     for i, maze in enumerate(mazes):
-        v, out, s = solve_one(model, maze, method, order, temperature, seed=i)
+        v, out, s = solve_one(model, maze, method, order, temperature, seed=i, window=window)
         verdicts.append(v)
         calls.append(int(out.model_calls[0]))
+        slots.append(int(out.tokens_processed[0]))
         seconds.append(s)
         for key, (judged, accepted) in acceptance_by_value(out.events).items():
             tally[key][0] += judged
@@ -61,6 +55,7 @@ def run_sampler(model, mazes, method, order, temperature) -> dict:
         **rates(verdicts),
         "model_calls": round(statistics.mean(calls), 2),
         "model_calls_p50": statistics.median(calls),
+        "slots": round(statistics.mean(slots), 1),
         "seconds": round(statistics.mean(seconds), 5),
         "ms_p50": round(1000 * statistics.median(seconds), 2),
         "accept_rate_on": round(tally["on"][1] / max(1, tally["on"][0]), 4),
@@ -148,9 +143,9 @@ def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bo
         "family": "random",
         "samplers": {},
     }
-    for method in METHODS:
-        result["samplers"][method] = run_sampler(model, mazes, method, "random", temperature)
-        say(method, result["samplers"][method])
+    for name, (method, window) in variants().items():
+        result["samplers"][name] = run_sampler(model, mazes, method, "random", temperature, window)
+        say(name, result["samplers"][name])
     seq = result["samplers"]["sequential"]["seconds"]
     result["speedup"] = {m: round(seq / f["seconds"], 2) for m, f in result["samplers"].items()}
     for method in ("sequential", "exact"):  # batched throughput, all mazes in one batch

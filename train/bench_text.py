@@ -19,8 +19,9 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaGPT
-from sigma.sampling import METHODS, sample
+from sigma.sampling import sample
 from sigma.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from train.bench import variants
 from train.text import val_loss, val_spans, val_windows
 
 
@@ -30,16 +31,20 @@ def nll_per_token(model: SigmaGPT, tokens: Tensor) -> Tensor:
         return -model.log_prob(tokens, order="l2r") / tokens.shape[1]
 
 
-def run_sampler(model: SigmaGPT, tokens: Tensor, known: Tensor, method: str, order: str, temperature: float) -> dict:
-    """Sample each row alone; return the completions and per-row calls, steps and seconds."""
+def run_sampler(
+    model: SigmaGPT, tokens: Tensor, known: Tensor, method: str, order: str, temperature: float, window="auto"
+) -> dict:
+    """Sample each row alone; return the completions and per-row calls, slots, steps and seconds."""
     rows = []
     for i in range(tokens.shape[0]):
         t0 = time.perf_counter()
         row = slice(i, i + 1)
-        out = sample(model, tokens[row], known[row], method=method, order=order, temperature=temperature, seed=i)
-        rows.append((out.tokens[0], int(out.model_calls[0]), int(out.steps[0]), time.perf_counter() - t0))
-    toks, calls, steps, secs = zip(*rows, strict=True)
-    return {"tokens": torch.stack(toks), "calls": calls, "steps": steps, "seconds": secs}
+        settings = {"method": method, "order": order, "temperature": temperature, "window": window}
+        out = sample(model, tokens[row], known[row], **settings, seed=i)
+        figures = (int(out.model_calls[0]), int(out.tokens_processed[0]), int(out.steps[0]))
+        rows.append((out.tokens[0], *figures, time.perf_counter() - t0))
+    toks, calls, slots, steps, secs = zip(*rows, strict=True)
+    return {"tokens": torch.stack(toks), "calls": calls, "slots": slots, "steps": steps, "seconds": secs}
 
 
 def figures(run: dict, generated: int, judge: SigmaGPT) -> dict:
@@ -47,6 +52,7 @@ def figures(run: dict, generated: int, judge: SigmaGPT) -> dict:
     n = len(run["calls"])
     return {
         "calls_per_token": round(sum(run["calls"]) / generated, 4),
+        "slots_per_token": round(sum(run["slots"]) / generated, 3),
         "steps": round(sum(run["steps"]) / n, 2),
         "nll": round(float(nll.mean()), 4),
         "nll_se": round(float(nll.std()) / math.sqrt(n) if n > 1 else float("nan"), 4),
@@ -60,14 +66,25 @@ def compare(
     """Every σ-GPT sampler in `order`, plus the baseline's own sequential left-to-right sampling."""
     generated = int((~known).sum())
     out, samples = {}, {}
-    for method in METHODS:
-        run = run_sampler(sigma, tokens, known, method, order, temperature)
-        out[method], samples[method] = figures(run, generated, base), run["tokens"]
-        print(f"  {method:16s} {out[method]}", flush=True)
+    for name, (method, window) in variants().items():
+        run = run_sampler(sigma, tokens, known, method, order, temperature, window)
+        out[name], samples[name] = figures(run, generated, base), run["tokens"]
+        print(f"  {name:28s} {out[name]}", flush=True)
     run = run_sampler(base, tokens, known, "sequential", "l2r", temperature)
     out["baseline-sequential-l2r"] = figures(run, generated, base)
     print(f"  {'baseline l2r':16s} {out['baseline-sequential-l2r']}", flush=True)
     return out, samples
+
+
+def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: str, batch: int = 16) -> dict:
+    """Tokens per second generating `batch` sequences in one batch, sequential against windowed exact."""
+    tokens = torch.zeros(batch, length, dtype=torch.long)
+    nothing = torch.zeros_like(tokens, dtype=torch.bool)
+    out = {}
+    for method in ("sequential", "exact"):
+        result = sample(model, tokens, nothing, method=method, order=order, temperature=temperature, seed=0)
+        out[method] = round(batch * length / result.seconds, 1)
+    return out
 
 
 def main(
@@ -114,12 +131,11 @@ def main(
         result["infill_phrases"][phrase_order] = figures(run, int((~phrases).sum()), base)
         print(f"  {phrase_order:16s} {result['infill_phrases'][phrase_order]}", flush=True)
 
-    result["speedup"] = {
-        m: round(result["generate"]["sequential"]["seconds"] / result["generate"][m]["seconds"], 3) for m in METHODS
-    }
-    result["speedup_infill"] = {
-        m: round(result["infill"]["sequential"]["seconds"] / result["infill"][m]["seconds"], 3) for m in METHODS
-    }
+    for key, task in (("speedup", "generate"), ("speedup_infill", "infill")):
+        seq = result[task]["sequential"]["seconds"]
+        result[key] = {name: round(seq / f["seconds"], 3) for name, f in result[task].items() if name in variants()}
+    result["batched_tokens_per_second"] = batched_throughput(sigma, length, temperature, order)
+    print("batched generation, 16 sequences at once (tokens/s):", result["batched_tokens_per_second"], flush=True)
     result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": order}
     result["settings"]["temperature"] = temperature
     print("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))

@@ -1,0 +1,68 @@
+"""`python -m train.bench cost`: a model call's fixed cost in slots, the figure the draft window uses.
+
+A sequential sampling step is one call with one slot, so its time is the fixed cost (the pass's
+overheads and the sampler's own work) plus one slot; the price of a slot is the slope of a query's
+time in its number of slots. Their ratio is `sigma.window.CALL_COST_SLOTS` for the device.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import torch
+
+from sigma import SigmaGPT
+from sigma.decoder import Decoder
+from sigma.sampling import sample
+from sigma.window import CALL_COST_SLOTS
+
+
+def slot_seconds(model: SigmaGPT, slots: int = 64, repeats: int = 15) -> float:
+    """Seconds per extra slot: a query of `slots` positions against one of a single position."""
+    T = model.config.block_size
+    tokens = torch.zeros(1, T, dtype=torch.long)
+    known = torch.zeros(1, T, dtype=torch.bool)
+    known[0, : T // 2] = True
+    dec = Decoder(model, tokens, known, torch.arange(T)[None])
+    rows = torch.tensor([0])
+    pos, valid = dec.remaining(rows)
+    slots = min(slots, pos.shape[1])
+    times = {}
+    with torch.inference_mode():
+        dec.query(rows, pos[:, :1], valid[:, :1])  # prefill
+        for s in (1, slots):
+            runs = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                dec.query(rows, pos[:, :s], valid[:, :s])
+                runs.append(time.perf_counter() - start)
+            times[s] = statistics.median(runs)
+    return (times[slots] - times[1]) / (slots - 1)
+
+
+def call_seconds(model: SigmaGPT, tokens: int = 64) -> float:
+    """Seconds per sequential sampling step (one call, one slot, and the sampler's own work)."""
+    n = min(tokens, model.config.block_size)
+    x = torch.zeros(1, n, dtype=torch.long)
+    out = sample(model, x, torch.zeros_like(x, dtype=torch.bool), method="sequential", seed=0)
+    return out.seconds / n
+
+
+def main(checkpoints: list[str], threads: int) -> dict:
+    if threads:
+        torch.set_num_threads(threads)
+    result = {"threads": torch.get_num_threads(), "in_use": CALL_COST_SLOTS, "models": {}}
+    for path in checkpoints:
+        model = SigmaGPT.from_pretrained(path).eval()
+        call_seconds(model, 8)  # warm up
+        slot, call = slot_seconds(model), statistics.median(call_seconds(model) for _ in range(3))
+        result["models"][path] = {
+            "ms_per_slot": round(1000 * slot, 4),
+            "ms_per_call": round(1000 * call, 4),
+            "call_cost_slots": round(call / slot - 1, 1),
+        }
+        print(path, result["models"][path], flush=True)
+    print(json.dumps(result))
+    return result
