@@ -10,6 +10,18 @@
   joint along the order exactly, and every step settles at least two tokens per two model calls.
 - exact-confident: exact, with each step's order sorted by the model's confidence (the max of each
   untempered marginal), which never looks at the drafted values, so exactness is kept.
+
+The draft window (`window="auto"`, the default; see sigma.window): burst and exact verify only the
+first k drafts of a step's order, k chosen from proposals and past acceptance, never from this
+step's drafts. Windowed exact steps are one model call each: the call verifies the window, settles
+one more token from the slot after it, and asks for the next positions' proposals. `window=None`
+runs the unwindowed samplers (a query pass and a verify pass over every remaining position).
+
+What exact means: with an order fixed before sampling (l2r, fractal, random drawn up front, an
+explicit list) samples follow the model's chain-rule joint along that order. exact-confident picks
+the order while sampling, from proposals only; then each settled token is drawn from the model's
+conditional given the tokens settled before it, in the order they were settled. A σ-GPT's
+conditionals need not agree across orders, so such samples follow no single order's joint.
 """
 
 from __future__ import annotations
