@@ -159,6 +159,12 @@ class SigmaGPT(nn.Module, PyTorchModelHubMixin):
             if name.endswith("proj.weight"):  # GPT-2's scaled init of residual projections
                 nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
 
+    @classmethod
+    def _from_pretrained(cls, *, strict: bool = True, **kwargs):
+        """Load strictly: a missing, extra, renamed or wrong-shape tensor is an error naming it, never a
+        model that silently keeps some of its random initial weights."""
+        return super()._from_pretrained(strict=True, **kwargs)
+
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
         if isinstance(module, nn.Linear):

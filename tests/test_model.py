@@ -72,3 +72,36 @@ def test_bad_config_raises():
         SigmaConfig(block_size=10, grid=(1, 3, 3))
     with pytest.raises(ValueError, match="pos_encoding"):
         SigmaConfig(pos_encoding="rotary")
+
+
+def _truncate(tensors, folder):
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:99])
+
+
+def _misspell_config(tensors, folder):
+    (folder / "config.json").write_text('{"vocab_size": 6, "n_lyer": 2}')
+
+
+@pytest.mark.parametrize(
+    "change,says",
+    [
+        (lambda t, f: {"head.weight": t["head.weight"]}, "Missing key"),  # one tensor of many
+        (lambda t, f: {"x." + k: v for k, v in t.items()}, "Missing key"),  # every tensor renamed
+        (lambda t, f: {**t, "surplus": torch.zeros(2)}, "Unexpected key"),
+        (lambda t, f: {**t, "head.weight": torch.zeros(6, 4)}, "size mismatch"),
+        (_truncate, "(?i)header|incomplete|deserializ|invalid"),
+        (_misspell_config, "n_lyer"),
+    ],
+)
+def test_broken_checkpoints_fail_loudly(tmp_path, change, says):
+    """Loading is strict: no checkpoint loads into a model that keeps some of its random weights."""
+    from safetensors.torch import load_file, save_file
+
+    SigmaGPT(SigmaConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=16)).save_pretrained(tmp_path)
+    weights = tmp_path / "model.safetensors"
+    changed = change(load_file(str(weights)), tmp_path)
+    if changed is not None:
+        save_file(changed, str(weights))
+    with pytest.raises(Exception, match=says):
+        SigmaGPT.from_pretrained(tmp_path)
