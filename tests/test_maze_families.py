@@ -110,3 +110,25 @@ def test_every_shipped_example_is_solvable_or_meant_not_to_be():
         answer = mz.find_path(mz.parse(ascii_maze))
         assert answer.decided and answer.path is not None, ascii_maze
     assert mz.unsolvable_reason(mz.parse(examples[-1]))  # the last one shows the unsolvable message
+
+
+def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
+    """The bench on tiny untrained models: the JSON keys outside checks read, per family and overall."""
+    import torch
+
+    from sigma import SigmaConfig, SigmaGPT
+    from train import bench_maze
+
+    torch.manual_seed(0)
+    config = SigmaConfig(vocab_size=mz.VOCAB_SIZE, block_size=162, n_layer=1, n_head=2, n_embd=16, grid=(2, 9, 9))
+    for name in ("sigma", "base"):
+        SigmaGPT(config).save_pretrained(tmp_path / name)
+    result = bench_maze.main(
+        str(tmp_path / "sigma"), str(tmp_path / "base"), n=2, temperature=0.0, as_json=True, per_family=1
+    )
+    assert {"samplers", "baseline_l2r", "speedup", "pinned", "grid", "path_cells", "families", "mix"} <= result.keys()
+    assert set(result["families"]) == set(mf.FAMILIES)
+    assert "exact-confident/unwindowed" in result["samplers"] and "slots" in result["samplers"]["exact"]
+    row = result["families"]["backtracker"]
+    assert {"valid", "optimal", "model_calls", "model_calls_p50", "ms_p50"} <= row["exact-confident"].keys()
+    assert set(row["pinned"]) == {"n", "exact", "exact-confident"}
