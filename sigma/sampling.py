@@ -91,6 +91,19 @@ def _draw(p: Tensor, gen: torch.Generator) -> Tensor:
     return torch.multinomial(flat, 1, generator=gen).view(p.shape[:-1])
 
 
+def _confidence(logits: Tensor) -> Tensor:
+    """Max of the untempered distribution, so that greedy decoding can be ranked too: [..., V] -> [...]."""
+    return torch.softmax(logits.float(), dim=-1).max(dim=-1).values
+
+
+def _resample(q: Tensor, p: Tensor, gen: torch.Generator) -> Tensor:
+    """A token from normalise(max(q - p, 0)), the residual that makes a rejected draft exact (q itself
+    when p covers q everywhere): q, p [V] -> one token."""
+    residual = (q - p).clamp(min=0)
+    residual = residual if residual.sum() > 0 else q
+    return torch.multinomial(residual / residual.sum(), 1, generator=gen)[0]
+
+
 def _leading_run(accept: Tensor) -> Tensor:
     return accept.long().cumprod(dim=-1).sum(dim=-1)
 
@@ -101,9 +114,10 @@ class _Run:
     def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen, window):
         self.dec, self.method, self.order = dec, method, order
         self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
-        self.window = window
+        self.window = None if method == "sequential" else window
         B, T = dec.tokens.shape
-        self.proposals = Proposals(B, T, dec.model.config.vocab_size, dec.tokens.device)
+        V = dec.model.config.vocab_size
+        self.proposals = None if self.window is None else Proposals(B, T, V, dec.tokens.device)  # windowed only
         self.call_cost = CALL_COST_SLOTS.get(dec.tokens.device.type, CALL_COST_SLOTS["cuda"])
 
     def step(self, rows: Tensor) -> list[RowStep]:
@@ -139,7 +153,7 @@ class _Run:
         pos, valid, p, d, q_presents, logits = self._drafts(rows)
         if confident:  # sort by the model's own confidence (max of the untempered marginal, so that
             # greedy decoding is ordered too); never by the drafted values, which would bias them
-            conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values.masked_fill(~valid, -1.0)
+            conf = _confidence(logits).masked_fill(~valid, -1.0)
             idx = conf.argsort(dim=1, descending=True, stable=True)
             pos, valid, d = pos.gather(1, idx), valid.gather(1, idx), d.gather(1, idx)
             p = p.gather(1, idx[..., None].expand_as(p))
@@ -161,9 +175,7 @@ class _Run:
             rejected = a < m[multi]
             for i in rejected.nonzero(as_tuple=True)[0].tolist():
                 j = int(a[i])
-                residual = (q[i, j] - p[multi[i], j]).clamp(min=0)
-                residual = residual if residual.sum() > 0 else q[i, j]
-                tok[i, j] = torch.multinomial(residual / residual.sum(), 1, generator=self.gen)[0]
+                tok[i, j] = _resample(q[i, j], p[multi[i], j], self.gen)
             counts = a + rejected.long()
             self.dec.settle(vr, presents, torch.arange(len(vr), device=vr.device), pos[multi], tok, counts)
             for i, r in enumerate(vr.tolist()):
@@ -200,7 +212,7 @@ class _Run:
         p = props.p[rows[:, None], cpos]  # (b, C, V)
         p = torch.where(drafting[..., None], p, torch.ones_like(p) / p.shape[-1])  # padding drafts nothing
         d = _draw(p, self.gen)  # (b, C)
-        extra, extra_valid = self._lookahead(pos, valid, n_chain, k, confident)
+        extra, extra_valid = self._lookahead(pos, m, n_chain, k, confident)
         logits, presents = dec.chain(rows, cpos, d, n_chain, extra, extra_valid)
         q = probabilities(logits, self.temperature)  # (b, C + R, V)
         pd = p.gather(-1, d[..., None])[..., 0]
@@ -210,16 +222,14 @@ class _Run:
         tok = d.clone()
         for i in (a < k).nonzero(as_tuple=True)[0].tolist():  # first rejection: resample from the residual
             j = int(a[i])
-            residual = (q[i, j] - p[i, j]).clamp(min=0)
-            residual = residual if residual.sum() > 0 else q[i, j]
-            tok[i, j] = torch.multinomial(residual / residual.sum(), 1, generator=self.gen)[0]
+            tok[i, j] = _resample(q[i, j], p[i, j], self.gen)
         fresh = ((a == k) & (k < m)).nonzero(as_tuple=True)[0]  # every draft kept: draw the next position
         if len(fresh):
             tok[fresh, k[fresh]] = _draw(q[fresh, k[fresh]], self.gen)
         counts = torch.where(a < k, a + 1, n_chain)
         dec.settle(rows, presents, ar, cpos, tok, counts)
         props.record(rows, a, torch.minimum(a + 1, k))
-        conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values
+        conf = _confidence(logits)
         stale = (torch.arange(C, device=pos.device)[None, :] >= counts[:, None]) & drafting  # chain past the settled
         props.store(rows, torch.cat([cpos, extra], 1), torch.cat([stale, extra_valid], 1), q, conf)
         # the fresh draw reads as one more draft, with p = q, always accepted
@@ -233,14 +243,15 @@ class _Run:
             for i, r in enumerate(rows.tolist())
         ]
 
-    def _lookahead(self, pos: Tensor, valid: Tensor, n_chain: Tensor, k: Tensor, confident: bool):
+    def _lookahead(self, pos: Tensor, m: Tensor, n_chain: Tensor, k: Tensor, confident: bool):
         """Positions whose proposals a windowed call refreshes: those after the chain in the step's order,
         as many as the next window may draft (k + 1), and at least REFRESH when ranked by confidence."""
         want = (k + 1).clamp(min=REFRESH) if confident else k + 1
-        want = torch.minimum(want, valid.sum(dim=1) - n_chain)  # never pad past what is left
+        want = torch.minimum(want, m - n_chain)  # never pad past what is left
         R = int(want.max())
-        j = n_chain[:, None] + torch.arange(R, device=pos.device)[None, :]
-        ok = (j < valid.sum(dim=1, keepdim=True)) & (torch.arange(R, device=pos.device)[None, :] < want[:, None])
+        ahead = torch.arange(R, device=pos.device)[None, :]
+        j = n_chain[:, None] + ahead
+        ok = ahead < want[:, None]  # want <= m - n_chain, so j < m wherever ok
         return pos.gather(1, j.clamp(max=pos.shape[1] - 1)), ok
 
     def _first_query(self, rows: Tensor, pos: Tensor, valid: Tensor, m: Tensor, confident: bool) -> list[RowStep]:
@@ -252,7 +263,7 @@ class _Run:
         S = pos.shape[1] if confident else min(pos.shape[1], MAX_WINDOW + 1)
         logits, presents = dec.query(rows, pos[:, :S], valid[:, :S])
         q = probabilities(logits, self.temperature)
-        conf = torch.softmax(logits.float(), dim=-1).max(dim=-1).values.masked_fill(~valid[:, :S], -1.0)
+        conf = _confidence(logits).masked_fill(~valid[:, :S], -1.0)
         first = conf.argmax(dim=1) if confident else torch.zeros_like(m)  # the position settled now
         tok = _draw(q[ar, first], self.gen)[:, None]
         chosen = [(k_[ar, :, first][:, :, None], v_[ar, :, first][:, :, None]) for k_, v_ in presents]
@@ -298,7 +309,8 @@ class _Run:
             flat = torch.arange(b, device=pos.device) * N + best
             counts = a.gather(1, best[:, None])[:, 0]
             self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
-            self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, shown - 1))  # the first is free
+            if self.proposals is not None:  # windowed: the acceptance history sizes the next window
+                self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, shown - 1))  # the first is free
             for i in range(b):
                 k, f = int(multi[i]), int(flat[i])
                 out[k] = self._row_step(int(rows[k]), f, o_pos, o_d, o_pd, int(counts[i]), m=int(shown[i]))

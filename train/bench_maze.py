@@ -13,7 +13,7 @@ from sigma import maze as mz
 from sigma import maze_families as mf
 from sigma.sampling import METHODS, sample
 from train.bench import variants
-from train.maze import evaluate_mazes, family_sets, test_set
+from train.maze import evaluate_mazes, family_sets, rates, test_set
 
 TEST_SEED = 1234
 
@@ -60,14 +60,6 @@ def run_sampler(model, mazes, method, order, temperature, window="auto") -> dict
         "ms_p50": round(1000 * statistics.median(seconds), 2),
         "accept_rate_on": round(tally["on"][1] / max(1, tally["on"][0]), 4),
         "accept_rate_off": round(tally["off"][1] / max(1, tally["off"][0]), 4),
-    }
-
-
-def rates(verdicts: list[mz.Verdict]) -> dict:
-    n = max(1, len(verdicts))
-    return {
-        "valid": round(sum(v.valid for v in verdicts) / n, 4),
-        "optimal": round(sum(v.optimal for v in verdicts) / n, 4),
     }
 
 

@@ -41,8 +41,8 @@ def run_sampler(
         row = slice(i, i + 1)
         settings = {"method": method, "order": order, "temperature": temperature, "window": window}
         out = sample(model, tokens[row], known[row], **settings, seed=i)
-        figures = (int(out.model_calls[0]), int(out.tokens_processed[0]), int(out.steps[0]))
-        rows.append((out.tokens[0], *figures, time.perf_counter() - t0))
+        counts = (int(out.model_calls[0]), int(out.tokens_processed[0]), int(out.steps[0]))
+        rows.append((out.tokens[0], *counts, time.perf_counter() - t0))
     toks, calls, slots, steps, secs = zip(*rows, strict=True)
     return {"tokens": torch.stack(toks), "calls": calls, "slots": slots, "steps": steps, "seconds": secs}
 

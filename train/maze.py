@@ -45,11 +45,15 @@ def evaluate_mazes(
     known = torch.stack([k for _, k in encoded]).to(model.device)
     out = sample(model, tokens, known, method=method, order=order, temperature=temperature, seed=seed)
     verdicts = [mz.check(m, mz.path_cells(m, t.cpu())) for m, t in zip(mazes, out.tokens, strict=True)]
-    n = len(mazes)
+    return {**rates(verdicts), "model_calls": round(float(out.model_calls.float().mean()), 2)}
+
+
+def rates(verdicts: list[mz.Verdict]) -> dict:
+    """Valid and optimal shares of a list of verdicts."""
+    n = max(1, len(verdicts))
     return {
         "valid": round(sum(v.valid for v in verdicts) / n, 4),
         "optimal": round(sum(v.optimal for v in verdicts) / n, 4),
-        "model_calls": round(float(out.model_calls.float().mean()), 2),
     }
 
 
