@@ -13,94 +13,122 @@ from typing import NamedTuple  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
+from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings  # noqa: E402
+from sigma.tasks import maze as mz  # noqa: E402
+from sigma.tasks import text as tx  # noqa: E402
 from views import about, api, maze_view, status, text_view  # noqa: E402
 from views.handlers import (  # noqa: E402
     SPEEDS,
+    Edited,
+    RunOutputs,
+    Shown,
     api_guard,
     banners,
     maze_click,
-    maze_inspect,
     maze_new,
     maze_shape,
     maze_show,
-    maze_solve,
-    replay,
-    scrub,
+    run_handlers,
     text_canvas,
     text_click,
-    text_fill,
-    text_inspect,
     text_parse,
 )
-from views.models import load_all  # noqa: E402
+from views.models import MAZE, load_all  # noqa: E402
 
 ASSETS = Path(__file__).with_name("assets")
 CLICK_JS = (ASSETS / "click.js").read_text()
 CONCURRENCY = 2  # model runs at once: a 2-vCPU Space
-SAMPLERS = [
-    ("sequential", "sequential"),
-    ("burst (paper)", "burst"),
-    ("exact", "exact"),
-    ("exact-confident", "exact-confident"),
-]
-ORDER_CHOICES = [("random", "random"), ("left-to-right", "l2r"), ("fractal", "fractal")]
+SAMPLER_LABELS = {"burst": "burst (paper)"}
+ORDER_LABELS = {"l2r": "left-to-right"}
 INTRO = "# σ-GPT studio\nFix any tokens and watch σ-GPT fill in the rest out of order, several per model call."
-ASCII_HELP = "ASCII (# wall, S start, G goal, + pin on, x pin off)"
+ASCII_HELP = "ASCII, {h} rows of {w} (# wall, S start, G goal, + pin on, x pin off): the model's grid size"
 PASSAGE_HELP = "Passage: [___] = 3 blank tokens, {words} = blank these words; click a token to blank or keep it"
+PINS_HELP = "Pins: one 'position: words' a line (positions count tokens from 0; see them over the tokens)"
+CANVAS_PINS = "0: KING:\n20: crown"
+EXAMPLE_LABELS = ["random walls", "corridor maze", "rooms", "a pin on the path", "unsolvable (to see why)"]
 
 
 # ---------------------------------------------------------------- layout
 
 
-def controls(temperature: float):
-    """Sampler settings, shared in shape by both tabs."""
+def controls(defaults: Settings):
+    """Sampler settings, shaped and bounded by `sigma.settings`; returns them in Settings' order, and the speed."""
     with gr.Row():
-        sampler = gr.Dropdown(SAMPLERS, value="exact-confident", label="Sampler")
-        order = gr.Radio(ORDER_CHOICES, value="random", label="Order")
+        sampler = gr.Dropdown(
+            [(SAMPLER_LABELS.get(s, s), s) for s in SAMPLERS], value=defaults.sampler, label="Sampler"
+        )
+        order = gr.Radio([(ORDER_LABELS.get(o, o), o) for o in ORDERS], value=defaults.order, label="Order")
     with gr.Row():
-        num_orders = gr.Slider(1, 16, value=5, step=1, label="Orders tried per step (burst)")
-        temp = gr.Slider(0.0, 2.0, value=temperature, step=0.05, label="Temperature (0: greedy)")
+        num_orders = gr.Slider(
+            *BOUNDS["num_orders"],
+            value=defaults.num_orders,
+            step=1,
+            label="Orders tried per step (burst)",
+            visible=defaults.sampler == "burst",
+        )
+        temp = gr.Slider(*BOUNDS["temperature"], value=defaults.temperature, step=0.05, label="Temperature (0: greedy)")
     with gr.Row():
-        seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+        seed = gr.Number(defaults.seed, precision=0, label=f"Seed (0 to {BOUNDS['seed'][1]})")
         speed = gr.Radio(list(SPEEDS), value="normal", label="Animation")
+    sampler.change(lambda s: gr.update(visible=s == "burst"), sampler, num_orders, api_visibility="undocumented")
     return [sampler, order, num_orders, temp, seed], speed
 
 
 class Panel(NamedTuple):
+    drawing: gr.HTML
     line: gr.HTML
     step: gr.Slider
     again: gr.Button
     result: gr.Textbox
     look: gr.Button
+    top_k: gr.Slider | None
     density: gr.Plot
     steps_plot: gr.Plot
     calls_plot: gr.Plot
 
 
-def run_panel(prefix: str) -> Panel:
-    """Status line, replay controls, per-run charts and the result box of one tab."""
+def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
+    """Status line, replay controls, per-run charts and the result box under a tab's drawing."""
     line = gr.HTML(elem_id=f"{prefix}-status")
     with gr.Row():
         step = gr.Slider(0, 1, value=0, step=1, label="Scrub through the last run (step)", interactive=False)
         again = gr.Button("Replay", size="sm", scale=0)
     result = gr.Textbox(label="Result", lines=3, interactive=False, elem_id=f"{prefix}-result")
     with gr.Accordion("Inspect", open=False, elem_id=f"{prefix}-inspect"):
-        look = gr.Button("One model pass over the current partial sequence", size="sm", elem_id=f"{prefix}-look")
+        with gr.Row():
+            look = gr.Button("One model pass over the current partial sequence", size="sm", elem_id=f"{prefix}-look")
+            k = gr.Slider(1, 10, value=5, step=1, label="Top-k", scale=0, min_width=160) if top_k else None
         density = gr.Plot(label="One-pass density")
         with gr.Row():
             steps_plot = gr.Plot(label="Tokens per step")
             calls_plot = gr.Plot(label="Tokens vs model calls")
-    return Panel(line, step, again, result, look, density, steps_plot, calls_plot)
+    return Panel(drawing, line, step, again, result, look, k, density, steps_plot, calls_plot)
 
 
-def wire_run(button, fn, inputs, view, panel: Panel, run_state, speed):
-    """Start a run from `button` and hook up the replay controls; model work shares one concurrency group."""
-    line, step, again = panel.line, panel.step, panel.again
-    outputs = [view, line, step, run_state, panel.steps_plot, panel.calls_plot, panel.result]
-    model_work = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, "api_visibility": "undocumented"}
-    button.click(fn, inputs, outputs, **model_work)
-    step.release(scrub, [run_state, step], [view, line, panel.result], api_visibility="undocumented")
-    again.click(replay, [run_state, speed], outputs, api_visibility="undocumented")
+def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> None:
+    """A tab's run: model work in the shared model group, then the animation outside it; replay, scrub
+    and inspect on the kept run."""
+    on = run_handlers(view)
+    outputs = list(
+        RunOutputs(
+            view=panel.drawing,
+            line=panel.line,
+            step=panel.step,
+            run=run_state,
+            steps_plot=panel.steps_plot,
+            calls_plot=panel.calls_plot,
+            result=panel.result,
+        )
+    )
+    quiet = {"api_visibility": "undocumented"}
+    model_work = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, **quiet}
+    button.click(on.start, [source, *settings], outputs, **model_work).then(
+        on.animate, [run_state, speed], outputs, concurrency_limit=None, **quiet
+    )
+    panel.step.release(on.scrub, [run_state, panel.step], outputs, **quiet)
+    panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
+    inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
+    panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
 
 
 def build() -> gr.Blocks:
@@ -111,20 +139,21 @@ def build() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Maze", id="maze"):
                 maze_banner = gr.HTML()
-                first = maze_view.examples(maze_shape())
+                first = mz.TASK.examples(MAZE.get())
+                h, w = maze_shape()
                 with gr.Row():
                     with gr.Column(scale=3):
                         board = gr.HTML(maze_view.board_html(first[0]), js_on_load=CLICK_JS, elem_id="maze-board")
-                        maze_panel = run_panel("maze")
+                        maze_panel = run_panel("maze", board)
                     with gr.Column(scale=2):
                         mode = gr.Radio(list(maze_view.MODES), value="wall", label="A click places")
                         with gr.Row():
                             family = gr.Dropdown(maze_view.FAMILY_CHOICES, value="any", label="Maze family", scale=1)
                             new = gr.Button("New random maze")
                             solve = gr.Button("Solve", variant="primary", elem_id="maze-solve")
-                        maze_controls, maze_speed = controls(temperature=0.0)
-                        ascii_box = gr.Textbox(first[0], lines=9, label=ASCII_HELP)
-                        gr.Examples([[m] for m in first], [ascii_box], label="Examples")
+                        maze_settings, maze_speed = controls(mz.TASK.defaults)
+                        ascii_box = gr.Textbox(first[0], lines=h, label=ASCII_HELP.format(h=h, w=w))
+                        gr.Examples([[m] for m in first], [ascii_box], label="Examples", example_labels=EXAMPLE_LABELS)
                         gr.HTML(legend)
                 maze_run = gr.State()
 
@@ -133,19 +162,16 @@ def build() -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=3):
                         tokens = gr.HTML(js_on_load=CLICK_JS, elem_id="text-tokens")
-                        text_panel = run_panel("text")
+                        text_panel = run_panel("text", tokens, top_k=True)
                     with gr.Column(scale=2):
-                        passage = gr.Textbox(text_view.EXAMPLES[0], lines=4, label=PASSAGE_HELP)
-                        gr.Examples([[t] for t in text_view.EXAMPLES], [passage], label="Examples")
+                        passage = gr.Textbox(tx.EXAMPLES[0], lines=4, label=PASSAGE_HELP)
+                        gr.Examples([[t] for t in tx.EXAMPLES], [passage], label="Examples")
                         with gr.Accordion("Or an empty canvas with pinned words", open=False):
-                            canvas_n = gr.Number(48, precision=0, minimum=1, label="Tokens")
-                            pins = gr.Textbox(
-                                "0: KING:\n20: crown", lines=3, label="Pins: one 'position: words' a line"
-                            )
+                            canvas_n = gr.Number(48, precision=0, label="Tokens")
+                            pins = gr.Textbox(CANVAS_PINS, lines=3, label=PINS_HELP)
                             make_canvas = gr.Button("Make canvas")
                         fill = gr.Button("Fill", variant="primary", elem_id="text-fill")
-                        text_controls, text_speed = controls(temperature=0.8)
-                        top_k = gr.Slider(1, 10, value=5, step=1, label="Inspect: top-k")
+                        text_settings, text_speed = controls(tx.TASK.defaults)
                         gr.HTML(legend)
                 text_state, text_run = gr.State(), gr.State()
 
@@ -153,31 +179,30 @@ def build() -> gr.Blocks:
                 gr.Markdown(about.ABOUT)
                 gr.HTML(f'<div class="figure">{(ASSETS / "sigma.svg").read_text()}</div>')
 
-        # maze: edit, show, solve, inspect
         edits = {"concurrency_limit": None, "api_visibility": "undocumented"}
-        board.click(maze_click, [ascii_box, mode], [ascii_box, maze_panel.line], **edits)
-        ascii_box.change(maze_show, [ascii_box], [board, maze_panel.line], **edits)
-        new.click(maze_new, [family], [ascii_box], **edits)
-        wire_run(solve, maze_solve, [ascii_box, *maze_controls, maze_speed], board, maze_panel, maze_run, maze_speed)
-        inspect_maze = [ascii_box, maze_run, maze_panel.step]
-        maze_panel.look.click(maze_inspect, inspect_maze, [maze_panel.density, maze_panel.line], **edits)
 
-        # text: tokenize, click, canvas, fill, inspect
-        passage.change(text_parse, [passage], [text_state, tokens, text_panel.line], **edits)
-        tokens.click(text_click, [text_state], [text_state, tokens, text_panel.line], **edits)
-        make_canvas.click(text_canvas, [canvas_n, pins], [text_state, tokens, text_panel.line], **edits)
-        wire_run(fill, text_fill, [text_state, *text_controls, text_speed], tokens, text_panel, text_run, text_speed)
-        inspect_text = [text_state, text_run, text_panel.step, top_k]
-        text_panel.look.click(text_inspect, inspect_text, [text_panel.density, text_panel.line], **edits)
+        # maze: edit, show, solve (and scrub, replay, inspect)
+        maze_edit = list(Edited(ascii_box, board, maze_panel.line, solve))
+        board.click(maze_click, [ascii_box, mode], maze_edit, **edits)
+        ascii_box.change(maze_show, [ascii_box], maze_edit, **edits)
+        new.click(maze_new, [family], [ascii_box], **edits)
+        wire_run(maze_view.VIEW, solve, ascii_box, maze_panel, maze_run, maze_settings, maze_speed)
+
+        # text: tokenize, click, canvas, fill (and scrub, replay, inspect)
+        text_edit = list(Edited(text_state, tokens, text_panel.line, fill))
+        passage.change(text_parse, [passage], text_edit, **edits)
+        tokens.click(text_click, [text_state], text_edit, **edits)
+        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **edits)
+        wire_run(text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed)
 
         # page load: tokenize the first passage, and say which checkpoints are missing
-        demo.load(text_parse, [passage], [text_state, tokens, text_panel.line], api_visibility="undocumented")
+        demo.load(text_parse, [passage], text_edit, api_visibility="undocumented")
         demo.load(banners, None, [maze_banner, text_banner], api_visibility="undocumented")
 
-        # the named API
+        # the named API: /solve_maze, /fill_text, /density
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
-        gr.api(api_guard(api.solve_maze), api_name="solve_maze", **model_api)
-        gr.api(api_guard(api.fill_text), api_name="fill_text", **model_api)
+        for task in (mz.TASK, tx.TASK):
+            gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)
     return demo
 

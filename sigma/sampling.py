@@ -27,6 +27,7 @@ conditionals need not agree across orders, so such samples follow no single orde
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -36,9 +37,10 @@ from torch import Tensor
 from sigma.decoder import Decoder
 from sigma.model import SigmaGPT, check_tokens
 from sigma.orders import ORDER_NAMES, make_order
+from sigma.settings import SAMPLERS
 from sigma.window import CALL_COST_SLOTS, MAX_WINDOW, REFRESH, Proposals, choose_window
 
-METHODS = ("sequential", "burst", "exact", "exact-confident")
+METHODS = SAMPLERS  # the old name, kept for one release
 
 
 @dataclass
@@ -83,7 +85,9 @@ def probabilities(logits: Tensor, temperature: float) -> Tensor:
     """Softmax at a temperature; 0 means greedy (a one-hot distribution), so exactness still holds."""
     if temperature <= 0:
         return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
-    return torch.softmax(logits.float() / temperature, dim=-1)
+    logits = logits.float()
+    # shifted so that a tiny temperature gives 0 / t = 0 and -x / t = -inf (a one-hot), never inf - inf
+    return torch.softmax((logits - logits.amax(dim=-1, keepdim=True)) / temperature, dim=-1)
 
 
 def _draw(p: Tensor, gen: torch.Generator) -> Tensor:
@@ -111,21 +115,21 @@ def _leading_run(accept: Tensor) -> Tensor:
 class _Run:
     """One sampling run: the decoder plus the settings shared by every step."""
 
-    def __init__(self, dec: Decoder, method: str, order, temperature: float, num_orders: int, gen, window):
-        self.dec, self.method, self.order = dec, method, order
+    def __init__(self, dec: Decoder, sampler: str, order, temperature: float, num_orders: int, gen, window):
+        self.dec, self.sampler, self.order = dec, sampler, order
         self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
-        self.window = None if method == "sequential" else window
+        self.window = None if sampler == "sequential" else window
         B, T = dec.tokens.shape
         V = dec.model.config.vocab_size
         self.proposals = None if self.window is None else Proposals(B, T, V, dec.tokens.device)  # windowed only
         self.call_cost = CALL_COST_SLOTS.get(dec.tokens.device.type, CALL_COST_SLOTS["cuda"])
 
     def step(self, rows: Tensor) -> list[RowStep]:
-        if self.method == "sequential":
+        if self.sampler == "sequential":
             return self._sequential(rows)
-        if self.method == "burst":
+        if self.sampler == "burst":
             return self._burst(rows)
-        confident = self.method == "exact-confident"
+        confident = self.sampler == "exact-confident"
         if self.window is None:
             return self._exact(rows, confident)
         return self._windowed(rows, confident)
@@ -349,15 +353,15 @@ class _Run:
         return step
 
 
-def _check_args(model: SigmaGPT, tokens, known, method: str, order, temperature: float, num_orders: int, window):
+def _check_args(model: SigmaGPT, tokens, known, sampler: str, order, temperature: float, num_orders: int, window):
     tokens = check_tokens(tokens, model.config)
     if not isinstance(known, Tensor):
         raise ValueError(f"known must be a BoolTensor [B, T], got {type(known).__name__}")
     known = known[None] if known.dim() == 1 else known
     if known.shape != tokens.shape:
         raise ValueError(f"known has shape {tuple(known.shape)} but tokens has shape {tuple(tokens.shape)}")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}: use one of {', '.join(SAMPLERS)}")
     if isinstance(order, str) and order not in ORDER_NAMES:
         raise ValueError(f"unknown order {order!r}: use one of {', '.join(ORDER_NAMES)} or an explicit list")
     if not temperature >= 0:
@@ -375,23 +379,26 @@ def stream(
     model: SigmaGPT,
     tokens: Tensor,
     known: Tensor,
-    method: str = "exact",
+    *,
+    sampler: str = "exact",
     order: str | Tensor | list = "random",
     temperature: float = 1.0,
     num_orders: int = 5,
     seed: int = 0,
     window: int | str | None = "auto",
+    method: str | None = None,
 ) -> Iterator[StepEvent]:
     """Complete the unknown positions of tokens [B, T] (known [B, T] marks the fixed ones), yielding one
     event per model step; the last event has finished=True and the completed tokens.
 
     `window` (burst, exact, exact-confident): "auto" verifies as many drafts per step as pay for their
     cost (see sigma.window), an int at most that many, None every remaining position (two passes per
-    step, the unwindowed samplers)."""
-    tokens, known = _check_args(model, tokens, known, method, order, temperature, num_orders, window)
+    step, the unwindowed samplers). `method` is the old name of `sampler`."""
+    sampler = _renamed(method, sampler)
+    tokens, known = _check_args(model, tokens, known, sampler, order, temperature, num_orders, window)
     gen = torch.Generator(device=model.device).manual_seed(seed)
     dec = Decoder(model, tokens, known, make_order(order, known, gen))
-    run = _Run(dec, method, order, temperature, num_orders, gen, window)
+    run = _Run(dec, sampler, order, temperature, num_orders, gen, window)
     step = 0
     rows = dec.active_rows()
     while True:
@@ -415,19 +422,21 @@ def sample(
     model: SigmaGPT,
     tokens: Tensor,
     known: Tensor,
-    method: str = "exact",
+    *,
+    sampler: str = "exact",
     order: str | Tensor | list = "random",
     temperature: float = 1.0,
     num_orders: int = 5,
     seed: int = 0,
     keep_events: bool = False,
     window: int | str | None = "auto",
+    method: str | None = None,
 ) -> SampleResult:
     """Run `stream` to the end and return the completed tokens with per-row counts."""
     start = time.perf_counter()
     events, steps, last = [], None, None
-    settings = {"method": method, "order": order, "temperature": temperature, "num_orders": num_orders}
-    for event in stream(model, tokens, known, **settings, seed=seed, window=window):
+    settings = {"sampler": _renamed(method, sampler), "order": order, "temperature": temperature}
+    for event in stream(model, tokens, known, **settings, num_orders=num_orders, seed=seed, window=window):
         if steps is None:
             steps = torch.zeros_like(event.model_calls)
         for rs in event.rows:
@@ -443,6 +452,14 @@ def sample(
         seconds=time.perf_counter() - start,
         events=events,
     )
+
+
+def _renamed(method: str | None, sampler: str) -> str:
+    """`method=` was the sampler's name until this release: accepted, with a DeprecationWarning."""
+    if method is None:
+        return sampler
+    warnings.warn("sample()/stream(): `method` is now `sampler`", DeprecationWarning, stacklevel=3)
+    return method
 
 
 @torch.inference_mode()

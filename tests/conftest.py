@@ -29,7 +29,7 @@ def studio_url(tmp_path_factory) -> str:
     app tests exercise the real engine without depending on the shipped checkpoints being good."""
     import socket
 
-    from sigma import text as tx
+    from sigma.tasks import text as tx
     from views.models import MAZE, TEXT
 
     root = tmp_path_factory.mktemp("models")

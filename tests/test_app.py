@@ -11,10 +11,12 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma import maze as mz
+from sigma.settings import Settings
+from sigma.tasks import maze as mz
+from sigma.tasks import text as tx
 from views import maze_view, text_view
 from views.models import ModelSlot
-from views.runs import Settings, frames
+from views.runs import frames
 
 MAZE = mz.render(mz.generate(9, 9, random.Random(0)))
 
@@ -143,14 +145,14 @@ def test_clicks_edit_the_maze_and_refuse_impossible_edits():
 
 
 def test_examples_include_a_pin_and_an_unsolvable_maze():
-    examples = maze_view.examples()
+    examples = mz.examples()
     assert any("+" in e for e in examples)
     reasons = [mz.unsolvable_reason(mz.parse(e)) for e in examples]
     assert reasons[:-1] == [None] * (len(examples) - 1) and reasons[-1]
 
 
 def test_blank_syntax_toggle_and_canvas():
-    p = text_view.parse("To be, or {not} to be: [___]", 128)
+    p = tx.parse_passage("To be, or {not} to be: [___]", 128)
     assert p.known.count(False) == 1 + 3
     q = text_view.toggle(p, 0)
     assert not q.known[0] and p.known[0]

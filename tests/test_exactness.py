@@ -67,11 +67,11 @@ def noise_floor(joint: torch.Tensor) -> tuple[float, float]:
     return float(d.mean()), float(d.std())
 
 
-def sampled_tv(model, joint, method, known=None, prompt=None, order="l2r", window="auto") -> float:
+def sampled_tv(model, joint, sampler, known=None, prompt=None, order="l2r", window="auto") -> float:
     tokens = torch.zeros(N_SAMPLES, T, dtype=torch.long) if prompt is None else prompt.expand(N_SAMPLES, T)
     k = torch.zeros(N_SAMPLES, T, dtype=torch.bool) if known is None else known.expand(N_SAMPLES, T)
     order = order if isinstance(order, str) else torch.tensor(order).expand(N_SAMPLES, T)
-    out = sample(model, tokens, k, method=method, order=order, seed=7, window=window)
+    out = sample(model, tokens, k, sampler=sampler, order=order, seed=7, window=window)
     return tv(empirical(out.tokens), joint)
 
 
@@ -93,8 +93,8 @@ def test_exact_and_sequential_match_the_joint(fitted_model, conditioned):
     variants = {"exact": ("exact", "auto"), "exact unwindowed": ("exact", None), "exact window 2": ("exact", 2)}
     variants |= {"sequential": ("sequential", None), "burst": ("burst", None)}
     figures = {
-        name: sampled_tv(fitted_model, joint, method, known, prompt, window=window)
-        for name, (method, window) in variants.items()
+        name: sampled_tv(fitted_model, joint, sampler, known, prompt, window=window)
+        for name, (sampler, window) in variants.items()
     }
     print(
         f"\nTV vs model joint along l2r (n={N_SAMPLES}, conditioned={conditioned}): "
@@ -158,11 +158,11 @@ def test_confident_order_settles_every_token_from_its_conditional(fitted_model, 
     zeros = torch.zeros(n, T, dtype=torch.long)
     known = torch.zeros(n, T, dtype=torch.bool)
     figures = {}
-    for method in ("exact-confident", "burst"):
+    for sampler in ("exact-confident", "burst"):
         out = sample(
-            fitted_model, zeros, known, method=method, order="random", seed=11, keep_events=True, window=window
+            fitted_model, zeros, known, sampler=sampler, order="random", seed=11, keep_events=True, window=window
         )
-        figures[method] = calibration(fitted_model, out.tokens, settled_order(out.events, known))
+        figures[sampler] = calibration(fitted_model, out.tokens, settled_order(out.events, known))
     print(f"\nlargest |z| of settled tokens against their conditionals (window {window}): {figures}")
     assert figures["exact-confident"] < 4.5
     assert figures["burst"] > 4.5  # the statistic does catch a biased sampler

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma import maze as mz
+from sigma.tasks import maze as mz
 
 HAND_DRAWN = """
 S..#.....
@@ -127,7 +127,7 @@ def tiny_maze_model():
 
 
 def test_solve_runs_end_to_end_on_a_hand_drawn_maze(tiny_maze_model):
-    result = mz.solve(tiny_maze_model, HAND_DRAWN, method="exact", seed=0)
+    result = mz.solve(tiny_maze_model, HAND_DRAWN, sampler="exact", seed=0)
     assert result.ascii.count("S") == 1 and result.model_calls >= 1
     assert result.message  # untrained: any verdict, but always a stated one
     with pytest.raises(ValueError, match="expects 9x9"):

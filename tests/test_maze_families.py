@@ -5,9 +5,8 @@ import random
 
 import pytest
 
-from sigma import maze as mz
-from sigma import maze_families as mf
-from views import maze_view
+from sigma.tasks import maze as mz
+from sigma.tasks import maze_families as mf
 
 
 @pytest.mark.parametrize("family", list(mf.FAMILIES))
@@ -105,7 +104,7 @@ def test_the_search_is_bounded():
 
 
 def test_every_shipped_example_is_solvable_or_meant_not_to_be():
-    examples = maze_view.examples()
+    examples = mz.examples()
     for ascii_maze in examples[:-1]:
         answer = mz.find_path(mz.parse(ascii_maze))
         assert answer.decided and answer.path is not None, ascii_maze

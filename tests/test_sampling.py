@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from sigma.sampling import METHODS, conditional_density, sample, stream
+from sigma.sampling import conditional_density, sample, stream
+from sigma.settings import SAMPLERS
 
 
 def batch(seed=0, B=3, T=12, p_known=0.3):
@@ -11,45 +12,45 @@ def batch(seed=0, B=3, T=12, p_known=0.3):
     return tokens, known
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("sampler", SAMPLERS)
 @pytest.mark.parametrize("order", ["random", "l2r", "fractal"])
 @pytest.mark.parametrize("window", ["auto", None, 3])
-def test_every_step_settles_and_known_tokens_stay(small_model, method, order, window):
+def test_every_step_settles_and_known_tokens_stay(small_model, sampler, order, window):
     tokens, known = batch()
-    events = list(stream(small_model, tokens, known, method=method, order=order, seed=1, window=window))
+    events = list(stream(small_model, tokens, known, sampler=sampler, order=order, seed=1, window=window))
     assert events[-1].finished and events[-1].done.all()
     assert torch.equal(events[-1].tokens[known], tokens[known])
     done = known.sum(dim=1)
     for e in events:
         for rs in e.rows:
             settled = len(rs.accepted) + (rs.replacement_token is not None)
-            assert settled >= 1, f"{method}: a step settled nothing"
+            assert settled >= 1, f"{sampler}: a step settled nothing"
             assert rs.accepted == rs.drafted[: len(rs.accepted)]
         stepped = [rs.row for rs in e.rows]
         assert (e.done.sum(dim=1)[stepped] > done[stepped]).all()
         done = e.done.sum(dim=1)
 
 
-@pytest.mark.parametrize("method", ["exact", "exact-confident"])
+@pytest.mark.parametrize("sampler", ["exact", "exact-confident"])
 @pytest.mark.parametrize("window", ["auto", None, 1])
-def test_exact_needs_no_more_calls_than_tokens(small_model, method, window):
+def test_exact_needs_no_more_calls_than_tokens(small_model, sampler, window):
     tokens, known = batch(seed=2, B=6)
-    out = sample(small_model, tokens, known, method=method, temperature=1.5, seed=3, window=window)
+    out = sample(small_model, tokens, known, sampler=sampler, temperature=1.5, seed=3, window=window)
     generated = (~known).sum(dim=1)
     assert (out.model_calls <= generated).all(), (out.model_calls, generated)
 
 
 def test_sequential_makes_one_call_per_token(small_model):
     tokens, known = batch(seed=4)
-    out = sample(small_model, tokens, known, method="sequential", seed=0)
+    out = sample(small_model, tokens, known, sampler="sequential", seed=0)
     assert torch.equal(out.model_calls, (~known).sum(dim=1))
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_same_seed_same_result(small_model, method):
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_same_seed_same_result(small_model, sampler):
     tokens, known = batch(seed=5)
-    a = sample(small_model, tokens, known, method=method, seed=11)
-    b = sample(small_model, tokens, known, method=method, seed=11)
+    a = sample(small_model, tokens, known, sampler=sampler, seed=11)
+    b = sample(small_model, tokens, known, sampler=sampler, seed=11)
     assert torch.equal(a.tokens, b.tokens) and torch.equal(a.model_calls, b.model_calls)
 
 
@@ -59,7 +60,7 @@ def test_rows_do_not_wait_for_each_other(small_model):
     known[0] = True
     known[0, 3] = False
     known[1] = False
-    events = list(stream(small_model, tokens, known, method="sequential", seed=0))
+    events = list(stream(small_model, tokens, known, sampler="sequential", seed=0))
     assert [rs.row for rs in events[0].rows] == [0, 1] and events[0].rows[0].finished
     assert all(rs.row == 1 for e in events[1:] for rs in e.rows)
     assert int(events[-1].model_calls[0]) == 1
@@ -67,8 +68,8 @@ def test_rows_do_not_wait_for_each_other(small_model):
 
 def test_greedy_is_deterministic_across_seeds(small_model):
     tokens, known = batch(seed=7)
-    a = sample(small_model, tokens, known, method="exact", temperature=0.0, order="l2r", seed=1)
-    b = sample(small_model, tokens, known, method="sequential", temperature=0.0, order="l2r", seed=2)
+    a = sample(small_model, tokens, known, sampler="exact", temperature=0.0, order="l2r", seed=1)
+    b = sample(small_model, tokens, known, sampler="sequential", temperature=0.0, order="l2r", seed=2)
     assert torch.equal(a.tokens, b.tokens)
 
 
@@ -88,8 +89,8 @@ def test_conditional_density_rows_are_distributions(small_model):
 
 def test_bad_arguments_raise(small_model):
     tokens, known = batch()
-    with pytest.raises(ValueError, match="unknown method 'fast'"):
-        sample(small_model, tokens, known, method="fast")
+    with pytest.raises(ValueError, match="unknown sampler 'fast'"):
+        sample(small_model, tokens, known, sampler="fast")
     with pytest.raises(ValueError, match="unknown order 'zigzag'"):
         sample(small_model, tokens, known, order="zigzag")
     with pytest.raises(ValueError, match="outside the vocabulary"):
@@ -102,8 +103,8 @@ def test_bad_arguments_raise(small_model):
 
 def test_confident_order_differs_from_the_plain_order_even_when_greedy(small_model):
     tokens, known = batch(seed=9, B=1, p_known=0.2)
-    plain = next(iter(stream(small_model, tokens, known, method="exact", order="random", temperature=0.0)))
-    sure = next(iter(stream(small_model, tokens, known, method="exact-confident", order="random", temperature=0.0)))
+    plain = next(iter(stream(small_model, tokens, known, sampler="exact", order="random", temperature=0.0)))
+    sure = next(iter(stream(small_model, tokens, known, sampler="exact-confident", order="random", temperature=0.0)))
     assert plain.rows[0].drafted != sure.rows[0].drafted
     p = conditional_density(small_model, tokens, known, order="random")[0].max(-1).values
     first = sure.rows[0].drafted[0]

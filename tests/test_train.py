@@ -7,7 +7,7 @@ import sys
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma import maze as mz
+from sigma.tasks import maze as mz
 from train.loop import TrainConfig, train
 from train.toy import product_batch
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from sigma.sampling import METHODS
+from sigma.settings import SAMPLERS
 
 
 def variants() -> dict[str, tuple[str, str | None]]:
-    """Bench name -> (method, window): every sampler as `sample()` runs it (windowed), and unwindowed."""
-    out = {m: (m, "auto" if m != "sequential" else None) for m in METHODS}
-    out |= {f"{m}/unwindowed": (m, None) for m in METHODS if m != "sequential"}
+    """Bench name -> (sampler, window): every sampler as `sample()` runs it (windowed), and unwindowed."""
+    out = {m: (m, "auto" if m != "sequential" else None) for m in SAMPLERS}
+    out |= {f"{m}/unwindowed": (m, None) for m in SAMPLERS if m != "sequential"}
     return out
 
 

@@ -46,7 +46,7 @@ def call_seconds(model: SigmaGPT, tokens: int = 64) -> float:
     """Seconds per sequential sampling step (one call, one slot, and the sampler's own work)."""
     n = min(tokens, model.config.block_size)
     x = torch.zeros(1, n, dtype=torch.long)
-    out = sample(model, x, torch.zeros_like(x, dtype=torch.bool), method="sequential", seed=0)
+    out = sample(model, x, torch.zeros_like(x, dtype=torch.bool), sampler="sequential", seed=0)
     return out.seconds / n
 
 

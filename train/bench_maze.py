@@ -9,19 +9,20 @@ import statistics
 import time
 
 from sigma import SigmaGPT
-from sigma import maze as mz
-from sigma import maze_families as mf
-from sigma.sampling import METHODS, sample
+from sigma.sampling import sample
+from sigma.settings import SAMPLERS
+from sigma.tasks import maze as mz
+from sigma.tasks import maze_families as mf
 from train.bench import variants
 from train.maze import evaluate_mazes, family_sets, rates, test_set
 
 TEST_SEED = 1234
 
 
-def solve_one(model: SigmaGPT, maze: mz.Maze, method: str, order: str, temperature: float, seed: int, window="auto"):
+def solve_one(model: SigmaGPT, maze: mz.Maze, sampler: str, order: str, temperature: float, seed: int, window="auto"):
     tokens, known = mz.encode(maze)
     start = time.perf_counter()
-    settings = {"method": method, "order": order, "temperature": temperature, "window": window}
+    settings = {"sampler": sampler, "order": order, "temperature": temperature, "window": window}
     out = sample(model, tokens[None], known[None], **settings, seed=seed, keep_events=True)
     seconds = time.perf_counter() - start
     return mz.check(maze, mz.path_cells(maze, out.tokens[0])), out, seconds
@@ -40,10 +41,10 @@ def acceptance_by_value(events) -> dict[str, list[int]]:
     return tally
 
 
-def run_sampler(model, mazes, method, order, temperature, window="auto") -> dict:
+def run_sampler(model, mazes, sampler, order, temperature, window="auto") -> dict:
     verdicts, calls, slots, seconds, tally = [], [], [], [], {"on": [0, 0], "off": [0, 0]}
     for i, maze in enumerate(mazes):
-        v, out, s = solve_one(model, maze, method, order, temperature, seed=i, window=window)
+        v, out, s = solve_one(model, maze, sampler, order, temperature, seed=i, window=window)
         verdicts.append(v)
         calls.append(int(out.model_calls[0]))
         slots.append(int(out.tokens_processed[0]))
@@ -80,9 +81,9 @@ def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1, family: str | 
 def pinned_rates(model: SigmaGPT, mazes: list[mz.Maze], temperature: float) -> dict:
     """Valid and optimal rates on pinned mazes with the two exact samplers."""
     result = {"n": len(mazes)}
-    for method in ("exact", "exact-confident"):
-        verdicts = [solve_one(model, m, method, "random", temperature, seed=i)[0] for i, m in enumerate(mazes)]
-        result[method] = rates(verdicts)
+    for sampler in ("exact", "exact-confident"):
+        verdicts = [solve_one(model, m, sampler, "random", temperature, seed=i)[0] for i, m in enumerate(mazes)]
+        result[sampler] = rates(verdicts)
     return result
 
 
@@ -91,7 +92,7 @@ def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, tempera
     h, w = mz.grid_of(model)
     table = {}
     for k, (name, mazes) in enumerate(family_sets(h, w, n, seed=TEST_SEED + 100).items()):
-        row = {m: run_sampler(model, mazes, m, "random", temperature) for m in METHODS}
+        row = {m: run_sampler(model, mazes, m, "random", temperature) for m in SAMPLERS}
         row["baseline_l2r"] = run_sampler(base, mazes, "sequential", "l2r", temperature)
         row["pinned"] = pinned_rates(model, pinned_set(h, w, n_pinned, TEST_SEED + 200 + k, name), temperature)
         table[name] = row
@@ -102,18 +103,18 @@ def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, tempera
 def mix_summary(table: dict) -> dict:
     """Means over families (each family weighs the same) and the worst family, per sampler."""
     summary = {}
-    for method in (*METHODS, "baseline_l2r"):
-        valid = {name: row[method]["valid"] for name, row in table.items()}
-        summary[method] = {
+    for sampler in (*SAMPLERS, "baseline_l2r"):
+        valid = {name: row[sampler]["valid"] for name, row in table.items()}
+        summary[sampler] = {
             "valid": round(statistics.mean(valid.values()), 4),
-            "optimal": round(statistics.mean(row[method]["optimal"] for row in table.values()), 4),
+            "optimal": round(statistics.mean(row[sampler]["optimal"] for row in table.values()), 4),
             "worst_family": min(valid, key=valid.get),
             "worst_valid": min(valid.values()),
-            "model_calls": round(statistics.mean(row[method]["model_calls"] for row in table.values()), 2),
+            "model_calls": round(statistics.mean(row[sampler]["model_calls"] for row in table.values()), 2),
         }
-    for method in ("exact", "exact-confident"):
-        summary[f"pinned_{method}"] = round(
-            statistics.mean(row["pinned"][method]["valid"] for row in table.values()), 4
+    for sampler in ("exact", "exact-confident"):
+        summary[f"pinned_{sampler}"] = round(
+            statistics.mean(row["pinned"][sampler]["valid"] for row in table.values()), 4
         )
     return summary
 
@@ -135,15 +136,15 @@ def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bo
         "family": "random",
         "samplers": {},
     }
-    for name, (method, window) in variants().items():
-        result["samplers"][name] = run_sampler(model, mazes, method, "random", temperature, window)
+    for name, (sampler, window) in variants().items():
+        result["samplers"][name] = run_sampler(model, mazes, sampler, "random", temperature, window)
         say(name, result["samplers"][name])
     seq = result["samplers"]["sequential"]["seconds"]
     result["speedup"] = {m: round(seq / f["seconds"], 2) for m, f in result["samplers"].items()}
-    for method in ("sequential", "exact"):  # batched throughput, all mazes in one batch
+    for sampler in ("sequential", "exact"):  # batched throughput, all mazes in one batch
         start = time.perf_counter()
-        evaluate_mazes(model, mazes, method=method, order="random", temperature=temperature)
-        result.setdefault("batched_mazes_per_second", {})[method] = round(n / (time.perf_counter() - start), 1)
+        evaluate_mazes(model, mazes, sampler=sampler, order="random", temperature=temperature)
+        result.setdefault("batched_mazes_per_second", {})[sampler] = round(n / (time.perf_counter() - start), 1)
     result["baseline_l2r"] = {
         k: v
         for k, v in run_sampler(base, mazes, "sequential", "l2r", temperature).items()

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from sigma.tasks.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
 from train.bench import variants
 from train.text import val_loss, val_spans, val_windows
 
@@ -32,14 +32,14 @@ def nll_per_token(model: SigmaGPT, tokens: Tensor) -> Tensor:
 
 
 def run_sampler(
-    model: SigmaGPT, tokens: Tensor, known: Tensor, method: str, order: str, temperature: float, window="auto"
+    model: SigmaGPT, tokens: Tensor, known: Tensor, sampler: str, order: str, temperature: float, window="auto"
 ) -> dict:
     """Sample each row alone; return the completions and per-row calls, slots, steps and seconds."""
     rows = []
     for i in range(tokens.shape[0]):
         t0 = time.perf_counter()
         row = slice(i, i + 1)
-        settings = {"method": method, "order": order, "temperature": temperature, "window": window}
+        settings = {"sampler": sampler, "order": order, "temperature": temperature, "window": window}
         out = sample(model, tokens[row], known[row], **settings, seed=i)
         counts = (int(out.model_calls[0]), int(out.tokens_processed[0]), int(out.steps[0]))
         rows.append((out.tokens[0], *counts, time.perf_counter() - t0))
@@ -66,8 +66,8 @@ def compare(
     """Every σ-GPT sampler in `order`, plus the baseline's own sequential left-to-right sampling."""
     generated = int((~known).sum())
     out, samples = {}, {}
-    for name, (method, window) in variants().items():
-        run = run_sampler(sigma, tokens, known, method, order, temperature, window)
+    for name, (sampler, window) in variants().items():
+        run = run_sampler(sigma, tokens, known, sampler, order, temperature, window)
         out[name], samples[name] = figures(run, generated, base), run["tokens"]
         print(f"  {name:28s} {out[name]}", flush=True)
     run = run_sampler(base, tokens, known, "sequential", "l2r", temperature)
@@ -81,9 +81,9 @@ def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: 
     tokens = torch.zeros(batch, length, dtype=torch.long)
     nothing = torch.zeros_like(tokens, dtype=torch.bool)
     out = {}
-    for method in ("sequential", "exact"):
-        result = sample(model, tokens, nothing, method=method, order=order, temperature=temperature, seed=0)
-        out[method] = round(batch * length / result.seconds, 1)
+    for sampler in ("sequential", "exact"):
+        result = sample(model, tokens, nothing, sampler=sampler, order=order, temperature=temperature, seed=0)
+        out[sampler] = round(batch * length / result.seconds, 1)
     return out
 
 

@@ -7,7 +7,8 @@ import json
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma.sampling import METHODS, sample
+from sigma.sampling import sample
+from sigma.settings import SAMPLERS
 from train.loop import TrainConfig, train
 from train.toy import (
     PERM_T,
@@ -35,10 +36,10 @@ def fit(vocab: int, T: int, batch_fn, steps: int) -> SigmaGPT:
 
 def measure(model: SigmaGPT, tokens, known, quality) -> dict:
     figures = {}
-    for method in METHODS:
-        out = sample(model, tokens, known, method=method, order="random", temperature=1.0, seed=0)
+    for sampler in SAMPLERS:
+        out = sample(model, tokens, known, sampler=sampler, order="random", temperature=1.0, seed=0)
         generated = int((~known).sum())
-        figures[method] = {
+        figures[sampler] = {
             "calls_per_token": round(int(out.model_calls.sum()) / generated, 3),
             "steps_per_sequence": round(float(out.steps.float().mean()), 2),
             **quality(out.tokens),
@@ -66,7 +67,7 @@ def main(steps: int = 400, n: int = 256) -> dict:
     result = {"product": product, "product_ideal_logp_per_token": round(ideal, 4), "permutation": perm, "n": n}
     for task in ("product", "permutation"):
         print(f"\n{task}: calls/token, steps/sequence")
-        for method, f in result[task].items():
-            print(f"  {method:16s} {f['calls_per_token']:6.3f} {f['steps_per_sequence']:6.2f}  {f}")
+        for sampler, f in result[task].items():
+            print(f"  {sampler:16s} {f['calls_per_token']:6.3f} {f['steps_per_sequence']:6.2f}  {f}")
     print(json.dumps(result))
     return result

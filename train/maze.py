@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma import maze as mz
-from sigma import maze_families as mf
 from sigma.sampling import sample
+from sigma.tasks import maze as mz
+from sigma.tasks import maze_families as mf
 from train.loop import add_training_arguments, starting_model, train, train_config
 
 
@@ -34,7 +34,7 @@ def family_sets(h: int, w: int, n: int, seed: int) -> dict[str, list[mz.Maze]]:
 def evaluate_mazes(
     model: SigmaGPT,
     mazes: list[mz.Maze],
-    method: str = "exact-confident",
+    sampler: str = "exact-confident",
     order: str = "random",
     temperature: float = 0.0,
     seed: int = 0,
@@ -43,7 +43,7 @@ def evaluate_mazes(
     encoded = [mz.encode(m) for m in mazes]
     tokens = torch.stack([t for t, _ in encoded]).to(model.device)
     known = torch.stack([k for _, k in encoded]).to(model.device)
-    out = sample(model, tokens, known, method=method, order=order, temperature=temperature, seed=seed)
+    out = sample(model, tokens, known, sampler=sampler, order=order, temperature=temperature, seed=seed)
     verdicts = [mz.check(m, mz.path_cells(m, t.cpu())) for m, t in zip(mazes, out.tokens, strict=True)]
     return {**rates(verdicts), "model_calls": round(float(out.model_calls.float().mean()), 2)}
 
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"maze {h}x{w}: {model.num_params() / 1e6:.2f} M parameters, order {args.order}")
     families = family_sets(h, w, args.eval_n, seed=999)  # validation sets; the benchmark uses other seeds
     sampler_order = "l2r" if args.order == "l2r" else "random"
-    method = "sequential" if args.order == "l2r" else "exact-confident"
+    sampler = "sequential" if args.order == "l2r" else "exact-confident"
 
     def batches(batch: int, gen: torch.Generator):
         family = None if args.family == "mix" else args.family
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> None:
 
     def evaluate(m: SigmaGPT) -> dict:
         per_family = {
-            name: evaluate_mazes(m, mazes, method=method, order=sampler_order) for name, mazes in families.items()
+            name: evaluate_mazes(m, mazes, sampler=sampler, order=sampler_order) for name, mazes in families.items()
         }
         valid = [f["valid"] for f in per_family.values()]
         return {

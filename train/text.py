@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma.text import VOCAB_SIZE, corpus_tokens, random_spans, split_plays, windows
+from sigma.tasks.text import VOCAB_SIZE, corpus_tokens, random_spans, split_plays, windows
 
 
 def val_windows(block_size: int, n: int, seed: int = 0) -> Tensor:

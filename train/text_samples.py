@@ -13,7 +13,7 @@ import torch
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.text import encode, parse_blanks, show_fill
+from sigma.tasks.text import encode, parse_blanks, show_fill
 
 PASSAGES = [
     "ANTONY:\nFriends, Romans, countrymen, lend me your{ ears};\nI come to{ bury} Caesar, not to praise him.\n"
@@ -36,7 +36,7 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m train.text_samples", description=__doc__)
     p.add_argument("checkpoint", nargs="?", default="checkpoints/text")
     p.add_argument("--order", default="random")
-    p.add_argument("--method", default="exact", help="sequential, burst, exact or exact-confident")
+    p.add_argument("--sampler", "--method", default="exact", help="sequential, burst, exact or exact-confident")
     p.add_argument("--temperature", type=float, default=0.7)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -44,10 +44,12 @@ def main() -> None:
     for seed, passage in enumerate(PASSAGES):
         text = blank(passage)
         tokens, known = parse_blanks(text, model.config.block_size)
-        out = sample(model, tokens, known, args.method, args.order, temperature=args.temperature, seed=seed)
+        out = sample(
+            model, tokens, known, sampler=args.sampler, order=args.order, temperature=args.temperature, seed=seed
+        )
         calls, n, steps = int(out.model_calls[0]), int((~known).sum()), int(out.steps[0])
         print(f"--- input:\n{text}")
-        print(f"--- filled ({args.method}, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
+        print(f"--- filled ({args.sampler}, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
         print(f"{show_fill(out.tokens[0], known)}\n")
 
 

@@ -1,42 +1,42 @@
-"""The named API endpoints as plain functions: JSON-ready dicts in, streamed dicts out.
+"""The named API endpoints as plain functions: JSON-ready values in, streamed dicts out.
 
 app.py registers them with `gr.api` and turns ValueError / TimeoutError into `gr.Error`, so a client
-gets the same plain messages the page shows. Each streamed dict is one model step; the last has
-`finished: true` and carries the result and the run's figures (plotly JSON).
+gets the same plain messages the page shows. `/<verb>_<task>` (`/solve_maze`, `/fill_text`) streams one
+dict per model step; the last has `finished: true` and carries the task's verdict and the run's figures
+(plotly JSON). Any task gets its endpoint from `endpoint(task)`.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from sigma import maze as mz
-from views import charts, maze_view, text_view
-from views.models import MAZE, TEXT, ModelSlot
-from views.runs import Frame, Settings
-
-
-def model_of(slot: ModelSlot):
-    model = slot.get()
-    if model is None:
-        raise ValueError(slot.missing_message())
-    return model
+from sigma.sampling import conditional_density
+from sigma.settings import BOUNDS, Settings
+from sigma.task import Task, top_choices
+from sigma.tasks import get
+from views import charts
+from views.models import SLOTS, model_of
+from views.runs import Frame, start
 
 
-def _step(frame: Frame, where) -> dict:
-    """One frame as JSON: positions through `where` (maze: [row, col]; text: token index)."""
+def _step(task: Task, value, frame: Frame) -> dict:
+    """One frame as JSON: positions and tokens as the task names them."""
+    where, token = (lambda p: task.position(value, p)), task.token_json
     return {
         "step": frame.step,
         "model_calls": frame.model_calls,
         "tokens_done": frame.tokens_done,
         "to_fill": frame.to_fill,
-        "drafted": [[where(p), t] for p, t in frame.drafted.items()],
+        "drafted": [[where(p), token(t)] for p, t in frame.drafted.items()],
         "accepted": [where(p) for p in frame.accepted],
         "rejected": None if frame.rejected is None else where(frame.rejected),
-        "rejected_token": frame.rejected_token,
-        "replacement": frame.replacement,
+        "rejected_token": None if frame.rejected_token is None else token(frame.rejected_token),
+        "replacement": None if frame.replacement is None else token(frame.replacement),
         "model_seconds": round(frame.seconds, 4),
         "finished": frame.finished,
+        task.shown_as: task.show(value, frame.tokens, frame.done),
     }
 
 
@@ -47,72 +47,68 @@ def figures(run: list[Frame]) -> dict:
     }
 
 
-def solve_maze(
-    maze: str,
-    sampler: str = "exact-confident",
-    order: str = "random",
-    num_orders: int = 5,
-    temperature: float = 0.0,
-    seed: int = 0,
-) -> Iterator[dict]:
-    """Solve an ASCII maze (rows of # . S G, pins + and x) and stream one dict per model step; the last
-    holds the ASCII solution ('*' marks the path), the verdict and the figures. Tokens: 4 off, 5 on."""
-    model = model_of(MAZE)
-    parsed, run_frames = maze_view.run(model, maze, Settings(sampler, order, num_orders, temperature, seed))
-    h, w = parsed.shape
-    where = lambda p: [(p - h * w) // w, (p - h * w) % w]  # noqa: E731
-    run = []
+def run(task: Task, source, settings: Settings) -> Iterator[dict]:
+    """Stream one run of `task` on `source` as JSON dicts, the verdict and the figures on the last."""
+    value, run_frames = start(task, model_of(SLOTS[task.name]), source, settings)
+    frames = []
     for frame in run_frames:
-        run.append(frame)
-        out = _step(frame, where) | {"ascii": maze_view.ascii_of(parsed, frame)}
+        frames.append(frame)
+        out = _step(task, value, frame)
         if frame.finished:
-            message, _ = maze_view.verdict(parsed, frame)
-            v = mz.check(parsed, maze_view.path_of(parsed, frame))
-            out |= {"solution": out["ascii"], "valid": v.valid, "shortest": v.optimal, "violates_pins": v.violates_pins}
-            out |= {"message": message, "figures": figures(run)}
+            out |= task.verdict(value, frame.tokens).as_json() | {"figures": figures(frames)}
         yield out
 
 
-def fill_text(
-    text: str,
-    sampler: str = "exact-confident",
-    order: str = "random",
-    num_orders: int = 5,
-    temperature: float = 0.8,
-    seed: int = 0,
-) -> Iterator[dict]:
-    """Fill the blanks of a text ("[___]": three blank tokens; "{words}": blank those words' tokens) and
-    stream one dict per model step (tokens as strings); the last holds the text and the figures."""
-    model = model_of(TEXT)
-    passage = text_view.parse(text, model.config.block_size)
-    run = []
-    for frame in text_view.run(model, passage, Settings(sampler, order, num_orders, temperature, seed)):
-        run.append(frame)
-        out = _step(frame, int)
-        out["drafted"] = [[p, text_view.piece(t)] for p, t in frame.drafted.items()]
-        for key in ("rejected_token", "replacement"):
-            out[key] = None if out[key] is None else text_view.piece(out[key])
-        if frame.finished:
-            out |= {"text": text_view.final_text(frame), "marked": text_view.marked_text(frame)}
-            out["figures"] = figures(run)
-        yield out
+def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
+    """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed)`: its first argument is named
+    after the task (`maze`, `text`), its defaults are the task's."""
+
+    def call(source: str, *args, **kwargs) -> Iterator[dict]:
+        bound = signature.bind(source, *args, **kwargs)
+        bound.apply_defaults()
+        _, *settings = bound.arguments.values()
+        yield from run(task, source, Settings(*settings))
+
+    d = task.defaults
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(task.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+            *(
+                inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=value, annotation=kind)
+                for name, value, kind in (
+                    ("sampler", d.sampler, str),
+                    ("order", d.order, str),
+                    ("num_orders", d.num_orders, int),
+                    ("temperature", d.temperature, float),
+                    ("seed", d.seed, int),
+                )
+            ),
+        ],
+        return_annotation=Iterator[dict],
+    )
+    call.__signature__ = signature
+    call.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()} | {"return": Iterator[dict]}
+    call.__name__ = call.__qualname__ = f"{task.verb}_{task.name}"
+    call.__doc__ = (
+        f"{task.verb.capitalize()} a {task.name} and stream one dict per model step; the last holds the verdict "
+        f"and the figures. num_orders: {BOUNDS['num_orders'][0]}-{BOUNDS['num_orders'][1]}; temperature: 0 "
+        f"(greedy) to {BOUNDS['temperature'][1]}."
+    )
+    return call
 
 
 def density(task: str, sequence: str, k: int = 5) -> dict:
     """One model pass over a partial sequence: for every unknown position, the top-k tokens and their
     probabilities. task "maze": an ASCII maze (positions are [row, col]; tokens "off"/"on");
     task "text": text in the blank syntax (positions are token indices)."""
-    if task not in ("maze", "text"):
-        raise ValueError(f"unknown task {task!r}: use 'maze' or 'text'")
+    the_task = get(task)
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 50:
-        raise ValueError(f"k must be an integer between 1 and 50, got {k!r}")
-    if task == "maze":
-        model = model_of(MAZE)
-        parsed = mz.parse(sequence, mz.grid_of(model))
-        probs = maze_view.density_grid(model, parsed, None)
-        cells = [(r, c, p) for r, row in enumerate(probs) for c, p in enumerate(row) if p is not None]
-        top = [sorted([("on", p), ("off", round(1 - p, 4))], key=lambda t: -t[1])[:k] for _, _, p in cells]
-        return {"positions": [{"position": [r, c], "top": t} for (r, c, _), t in zip(cells, top, strict=True)]}
-    model = model_of(TEXT)
-    labels, top = text_view.density(model, text_view.parse(sequence, model.config.block_size), None, k)
-    return {"positions": [{"position": int(p), "top": t} for p, t in zip(labels, top, strict=True)]}
+        raise ValueError(f"k must be an integer between 1 and 50, got {str(k)[:40]!r}")
+    model = model_of(SLOTS[the_task.name])
+    value = the_task.parse(sequence, model)
+    tokens, known = the_task.encode(value)
+    if bool(known.all()):
+        raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
+    probs = conditional_density(model, tokens[None].to(model.device), known[None].to(model.device))[0].cpu()
+    top = top_choices(the_task, probs, known.tolist(), k)
+    return {"positions": [{"position": the_task.position(value, i), "top": t} for i, t in top]}

@@ -83,16 +83,23 @@ def top_k_heatmap(labels: list[str], top: list[list[tuple[str, float]]]) -> go.F
     return _layout(fig, "One model pass: top-k of every unknown position", "position", "rank")
 
 
-def grid_heatmap(probs: list[list[float | None]]) -> go.Figure:
-    """P(on the path) of every undecided maze cell from one pass; decided cells are left blank."""
+def grid_heatmap(probs: list[list[float | None]], start: tuple[int, int], goal: tuple[int, int]) -> go.Figure:
+    """P(on the path) of every undecided maze cell from one pass, on the board's own rows and columns
+    (1-based, as the board's tooltips count); decided cells are left blank, S and G are marked."""
+    h, w = len(probs), len(probs[0]) if probs else 0
     fig = go.Figure(
         go.Heatmap(
             z=probs,
+            x=list(range(1, w + 1)),
+            y=list(range(1, h + 1)),
             colorscale="Oranges",
             zmin=0,
             zmax=1,
             hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x")
+    for (r, c), label in ((start, "S"), (goal, "G")):
+        fig.add_annotation(x=c + 1, y=r + 1, text=f"<b>{label}</b>", showarrow=False, font={"size": 14})
+    fig.update_xaxes(range=[0.5, w + 0.5], dtick=1, constrain="domain")
+    fig.update_yaxes(range=[h + 0.5, 0.5], dtick=1, scaleanchor="x")
     return _layout(fig, "One model pass: P(cell on the path)", "column", "row", height=360)

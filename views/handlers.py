@@ -1,29 +1,89 @@
 """The page's event handlers: they turn widget values into engine calls and engine results into views.
 
-Bad input never reaches the page raw: `in_status` turns a ValueError into a red line in the tab's status box,
-`api_guard` into a clean API error; anything unexpected is logged and reported in one short sentence.
+Every handler returns a named tuple of its outputs, and app.py lists the components in the same named
+tuple, so that an output cannot land in the wrong place. Bad input never reaches the page raw: `reports`
+turns a ValueError into the outputs' own `failed(message)` (a red line, and whatever depended on the bad
+input cleared); `api_guard` turns it into a clean API error. A person's mistake is logged as one line;
+anything unexpected is logged with its traceback and reported in one short sentence.
 """
+
+from __future__ import annotations
 
 import functools
 import inspect
 import logging
 import random
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import gradio as gr
 
-from sigma import maze as mz
-from views import api, charts, maze_view, status, text_view
-from views.models import MAZE, TEXT
-from views.runs import Settings
+from sigma.sampling import conditional_density
+from sigma.settings import Settings
+from sigma.tasks import maze as mz
+from views import charts, maze_view, status, text_view
+from views.models import MAZE, SLOTS, TEXT, model_of
+from views.runs import Frame, Run, start
+from views.view import TaskView
 
 SPEEDS = {"instant": 0.0, "fast": 0.05, "normal": 0.2, "slow": 0.5}  # seconds between frames
 MAX_ANIMATION_S = 15.0  # a slow animation of a long run is sped up to fit
-RENDER = {"maze": maze_view.render, "text": text_view.render}
+MIN_ANIMATION_S = {"instant": 0.0, "fast": 0.5, "normal": 1.5, "slow": 3.0}  # a short run is slowed to be seen
 log = logging.getLogger("studio")
 
 
+# ---------------------------------------------------------------- what each handler fills, by name
+
+
+class RunOutputs(NamedTuple):
+    """A run: the drawing, the status line, the scrub slider, the kept run, two charts and the result text."""
+
+    view: Any
+    line: Any
+    step: Any
+    run: Any
+    steps_plot: Any
+    calls_plot: Any
+    result: Any
+
+    @classmethod
+    def failed(cls, message: str) -> RunOutputs:
+        """A run that could not start leaves no trace of an older one: scrub, charts and result clear."""
+        idle = gr.update(value=0, maximum=1, interactive=False)
+        return cls(gr.skip(), status.message(message, "bad"), idle, None, None, None, "")
+
+
+class Shown(NamedTuple):
+    """A drawing (board, tokens or density chart) and the status line under it."""
+
+    view: Any
+    line: Any
+
+    @classmethod
+    def failed(cls, message: str) -> Shown:
+        return cls(gr.skip(), status.message(message, "bad"))
+
+
+class Edited(NamedTuple):
+    """An edit of a tab's input: the kept value (maze ASCII or passage), its drawing, the status line, and
+    the run button, which works only while the input is valid."""
+
+    value: Any
+    view: Any
+    line: Any
+    action: Any
+
+    @classmethod
+    def failed(cls, message: str) -> Edited:
+        """Invalid input clears what depends on it: the kept passage, its drawing, and the run button."""
+        return cls(None, "", status.message(message, "bad"), gr.update(interactive=False))
+
+
 # ---------------------------------------------------------------- errors never reach the page raw
+
+USER_ERRORS = (ValueError, TimeoutError)
 
 
 def _internal(err: Exception) -> gr.Error:
@@ -33,7 +93,11 @@ def _internal(err: Exception) -> gr.Error:
     return gr.Error(f"Something went wrong on the server ({type(err).__name__}); it was logged. Try again.")
 
 
-def guarded(on_error):
+def _refused(fn: Callable, err: Exception) -> None:
+    log.info("refused %s: %s", fn.__name__, str(err)[:200])
+
+
+def guarded(on_error: Callable[[str], Any]):
     """Bad input (ValueError, TimeoutError) becomes `on_error(message)`; anything else a short gr.Error."""
 
     def wrap(fn):
@@ -43,7 +107,8 @@ def guarded(on_error):
             def gen(*args, **kwargs):
                 try:
                     yield from fn(*args, **kwargs)
-                except (ValueError, TimeoutError) as err:
+                except USER_ERRORS as err:
+                    _refused(fn, err)
                     yield on_error(str(err))
                 except Exception as err:
                     raise _internal(err) from None
@@ -54,7 +119,8 @@ def guarded(on_error):
         def plain(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (ValueError, TimeoutError) as err:
+            except USER_ERRORS as err:
+                _refused(fn, err)
                 return on_error(str(err))
             except Exception as err:
                 raise _internal(err) from None
@@ -64,62 +130,136 @@ def guarded(on_error):
     return wrap
 
 
+def reports(outputs: type) -> Callable:
+    """Guard a handler whose outputs are `outputs` (a named tuple with `failed`)."""
+    return guarded(outputs.failed)
+
+
 def _raise(message: str):
     raise gr.Error(message)
-
-
-def in_status(n_outputs: int, at: int = 1):
-    """The message goes to output `at` (the status box); every other output is left as it is."""
-    return guarded(lambda m: tuple(status.message(m, "bad") if i == at else gr.skip() for i in range(n_outputs)))
 
 
 api_guard = guarded(_raise)
 
 
-# ---------------------------------------------------------------- runs: play, scrub, replay
+# ---------------------------------------------------------------- runs of any task: start, play, scrub, replay
 
 
-def play(task: str, source, run_frames, speed: str):
-    """Stream a run's frames at the chosen speed: (view, status, scrub, run, steps chart, calls chart, result).
-    The first frame goes out before any model call; "instant" then jumps to the end."""
+def _show(view: TaskView, value: Any, frame: Frame) -> tuple[str, str, str]:
+    """Drawing, status line (with the verdict once finished) and result text of one frame."""
+    said, tone = "", "info"
+    if frame.finished and frame.model_calls:
+        verdict = view.task.verdict(value, frame.tokens)
+        said, tone = verdict.sentence, verdict.tone
+    result = view.task.show(value, frame.tokens, frame.done)
+    return view.draw(value, frame), status.progress(frame, said, tone), result
+
+
+def play(view: TaskView, value: Any, run_frames: Iterator[Frame], speed: str) -> Iterator[RunOutputs]:
+    """Stream a run's frames at the chosen speed. The first frame goes out before any model call; a run is
+    stretched to at least MIN_ANIMATION_S (so two steps are still seen) and squeezed to MAX_ANIMATION_S."""
     delay = SPEEDS.get(speed, 0.0)
-    run = []
+    run: list[Frame] = []
     for frame in run_frames:
         run.append(frame)
-        view, line, result = RENDER[task](source, frame)
+        drawing, line, result = _show(view, value, frame)
         if frame.finished:
-            state = {"task": task, "source": source, "frames": run}
             scrub = gr.update(maximum=len(run) - 1, value=len(run) - 1, interactive=True)
-            yield view, line, scrub, state, charts.accepted_per_step(run), charts.done_vs_calls(run), result
+            steps, calls = charts.accepted_per_step(run), charts.done_vs_calls(run)
+            yield RunOutputs(drawing, line, scrub, gr.skip(), steps, calls, result)
         elif frame.step == 0 or delay:
-            yield view, line, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            time.sleep(min(delay, MAX_ANIMATION_S / max(1, frame.to_fill)))
+            skip = gr.skip()
+            yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+            steps_left = max(1, frame.to_fill - frame.tokens_done)
+            pause = max(delay, MIN_ANIMATION_S.get(speed, 0.0) / max(1, _steps_hint(frame)))
+            time.sleep(min(pause, MAX_ANIMATION_S / steps_left))
 
 
-@in_status(3)
-def scrub(run: dict | None, step: float):
-    if not run:
-        raise ValueError("No run yet: solve or fill first, then scrub through its steps.")
-    frames = run["frames"]
-    return RENDER[run["task"]](run["source"], frames[min(int(step), len(frames) - 1)])
+def _steps_hint(frame: Frame) -> int:
+    """How many steps the run will take, guessed from the pace so far (a step settles at least one token)."""
+    if frame.step == 0 or frame.tokens_done == 0:
+        return max(1, frame.to_fill // 4)
+    per_step = frame.tokens_done / frame.step
+    return max(1, round(frame.to_fill / per_step))
 
 
-@in_status(7)
-def replay(run: dict | None, speed: str):
-    if not run:
-        raise ValueError("No run yet: solve or fill first, then replay it.")
-    yield from play(run["task"], run["source"], iter(run["frames"]), speed if speed != "instant" else "normal")
+@dataclass(frozen=True)
+class RunHandlers:
+    """The run handlers of one tab, bound to its view; app.py wires them."""
+
+    start: Callable
+    animate: Callable
+    scrub: Callable
+    replay: Callable
+    inspect: Callable
 
 
-def _frame_at(run: dict | None, task: str, source, step: float):
-    """The scrubbed frame of the last run while it is still partial and of this input; None: use the input."""
-    if run and run["task"] == task and run["source"] == source:
-        frame = run["frames"][min(int(step), len(run["frames"]) - 1)]
-        return None if frame.finished else frame
-    return None
+def run_handlers(view: TaskView) -> RunHandlers:
+    task, slot = view.task, SLOTS[view.task.name]
+
+    def start_run(source, sampler, order, num_orders, temperature, seed):
+        """Model work only: the input at once, then every frame computed; `animate` plays them after,
+        outside the model slots, so that an animation's pauses never hold up another person's run."""
+        settings = Settings(sampler, order, num_orders, temperature, seed)
+        value, run_frames = start(task, model_of(slot), source, settings)
+        first = next(run_frames)
+        drawing, line, _ = _show(view, value, first)
+        skip = gr.skip()
+        yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+        yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames]), skip, skip, skip)
+
+    def animate(run: Run | None, speed: str):
+        if run is not None:
+            yield from play(view, run.value, iter(run.frames), speed)
+
+    def scrub(run: Run | None, step: float) -> Shown | RunOutputs:
+        if not run:
+            raise ValueError("No run yet: press the run button first, then scrub through its steps.")
+        drawing, line, result = _show(view, run.value, run.frame(step))
+        skip = gr.skip()
+        return RunOutputs(drawing, line, skip, skip, skip, skip, result)
+
+    def replay(run: Run | None, speed: str):
+        if not run:
+            raise ValueError("No run yet: press the run button first, then replay it.")
+        yield from play(view, run.value, iter(run.frames), speed if speed != "instant" else "normal")
+
+    def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
+        """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
+        model = model_of(slot)
+        value = task.parse(source, model)
+        frame = run.frame(step) if run and run.value == value else None
+        if frame is not None and not frame.finished:
+            tokens, known = frame.tokens, frame.done
+        else:
+            tokens, known = (t.tolist() for t in task.encode(value))
+        if all(known):
+            raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
+        probs = conditional_density(model, _batch(tokens, model), _batch(known, model))[0]
+        return Shown(view.density_figure(value, probs.cpu(), known, int(k)), gr.skip())
+
+    name = task.name
+    return RunHandlers(
+        start=reports(RunOutputs)(_named(start_run, f"{name}_{task.verb}")),
+        animate=reports(RunOutputs)(_named(animate, f"{name}_animate")),
+        scrub=reports(RunOutputs)(_named(scrub, f"{name}_scrub")),
+        replay=reports(RunOutputs)(_named(replay, f"{name}_replay")),
+        inspect=reports(Shown)(_named(look, f"{name}_inspect")),
+    )
 
 
-# ---------------------------------------------------------------- maze handlers
+def _batch(values: list, model):
+    import torch
+
+    return torch.tensor([values], device=model.device)
+
+
+def _named(fn: Callable, name: str) -> Callable:
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+# ---------------------------------------------------------------- maze editing
 
 
 def maze_shape() -> tuple[int, int]:
@@ -127,15 +267,20 @@ def maze_shape() -> tuple[int, int]:
     return mz.grid_of(model) if model is not None else (9, 9)
 
 
-@in_status(2, at=1)
-def maze_click(ascii_maze: str, mode: str, evt: gr.EventData):
+@reports(Edited)
+def maze_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Edited:
     new, note = maze_view.edit(ascii_maze, int(evt.index), mode)
-    return (gr.skip(), status.message(note, "fair")) if note else (new, gr.skip())
+    if note:
+        return Edited(gr.skip(), gr.skip(), status.message(note, "fair"), gr.skip())
+    return Edited(new, gr.skip(), gr.skip(), gr.skip())
 
 
-@in_status(2)
-def maze_show(ascii_maze: str):
-    return maze_view.board_html(ascii_maze), maze_view.readiness(ascii_maze, maze_shape())
+@reports(Edited)
+def maze_show(ascii_maze: str) -> Edited:
+    """Redraw the board as typed and say whether it can be solved; Solve works only when it can."""
+    board = maze_view.board_html(ascii_maze)
+    line, ready = maze_view.readiness(ascii_maze, maze_shape())
+    return Edited(gr.skip(), board, line, gr.update(interactive=ready))
 
 
 def maze_new(family: str) -> str:
@@ -144,22 +289,7 @@ def maze_new(family: str) -> str:
     return maze_view.random_maze(random.randrange(10**6), maze_shape(), family)
 
 
-@in_status(7)
-def maze_solve(ascii_maze, sampler, order, num_orders, temperature, seed, speed):
-    model = api.model_of(MAZE)
-    _, run_frames = maze_view.run(model, ascii_maze, Settings(sampler, order, num_orders, temperature, seed))
-    yield from play("maze", ascii_maze, run_frames, speed)
-
-
-@in_status(2)
-def maze_inspect(ascii_maze: str, run: dict | None, step: float):
-    model = api.model_of(MAZE)
-    maze = mz.parse(ascii_maze, mz.grid_of(model))
-    grid = maze_view.density_grid(model, maze, _frame_at(run, "maze", ascii_maze, step))
-    return charts.grid_heatmap(grid), gr.skip()
-
-
-# ---------------------------------------------------------------- text handlers
+# ---------------------------------------------------------------- text editing
 
 
 def block_size() -> int:
@@ -167,41 +297,33 @@ def block_size() -> int:
     return model.config.block_size if model is not None else 128
 
 
-def _passage_outputs(passage: text_view.Passage):
-    note = text_view.notes(passage)
+def _passage_outputs(passage: text_view.Passage, note: str = "") -> Edited:
+    note = note or text_view.notes(passage)
     line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
-    return passage.as_state(), text_view.tokens_html(passage), line
+    fillable = text_view.tx.TASK.problem(passage) is None
+    return Edited(passage, text_view.tokens_html(passage), line, gr.update(interactive=fillable))
 
 
-@in_status(3, at=2)
-def text_parse(text: str):
-    return _passage_outputs(text_view.parse(text, block_size()))
+@reports(Edited)
+def text_parse(text: str) -> Edited:
+    return _passage_outputs(text_view.tx.parse_passage(text, block_size()))
 
 
-@in_status(3, at=2)
-def text_canvas(n: float, pins: str):
-    return _passage_outputs(text_view.canvas(int(n or 0), pins, block_size()))
+@reports(Edited)
+def text_canvas(n: float, pins: str) -> Edited:
+    if n is None or float(n) != int(n):
+        raise ValueError(f"The canvas size must be a whole number of tokens, got {n!r}.")
+    return _passage_outputs(text_view.canvas(int(n), pins, block_size()))
 
 
-@in_status(3, at=2)
-def text_click(state: dict, evt: gr.EventData):
-    return _passage_outputs(text_view.toggle(text_view.Passage.from_state(state), int(evt.index)))
-
-
-@in_status(7)
-def text_fill(state, sampler, order, num_orders, temperature, seed, speed):
-    model = api.model_of(TEXT)
-    passage = text_view.Passage.from_state(state)
-    run_frames = text_view.run(model, passage, Settings(sampler, order, num_orders, temperature, seed))
-    yield from play("text", passage.as_state(), run_frames, speed)
-
-
-@in_status(2)
-def text_inspect(state: dict, run: dict | None, step: float, k: float):
-    model = api.model_of(TEXT)
-    passage = text_view.Passage.from_state(state)
-    labels, top = text_view.density(model, passage, _frame_at(run, "text", passage.as_state(), step), int(k))
-    return charts.top_k_heatmap(labels, top), gr.skip()
+@reports(Edited)
+def text_click(passage: text_view.Passage | None, evt: gr.EventData) -> Edited:
+    if passage is None:
+        raise ValueError("There is no passage yet: type some text, pick an example, or make a canvas.")
+    index = int(evt.index)
+    toggled = text_view.toggle(passage, index)
+    note = "" if toggled != passage or not 0 <= index < len(passage.ids) else text_view.NO_ORIGINAL
+    return _passage_outputs(toggled, note)
 
 
 def banners():

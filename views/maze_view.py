@@ -6,14 +6,15 @@ from __future__ import annotations
 import html
 import random
 
+import plotly.graph_objects as go
 import torch
 
-from sigma import SigmaGPT
-from sigma import maze as mz
-from sigma import maze_families as mf
-from sigma.sampling import conditional_density
-from views import status
-from views.runs import Frame, Settings, frames
+from sigma.task import top_choices
+from sigma.tasks import maze as mz
+from sigma.tasks import maze_families as mf
+from views import charts, status
+from views.runs import Frame
+from views.view import TaskView
 
 # editing mode -> the ASCII character a click writes
 MODES = {
@@ -33,22 +34,6 @@ FAMILY_CHOICES = ["any", *mf.FAMILIES]
 def random_maze(seed: int, shape: tuple[int, int] = (9, 9), family: str = "any") -> str:
     """A seeded solvable maze of one family, or of a family drawn from the mix ("any")."""
     return mz.render(mf.make(*shape, random.Random(seed), None if family == "any" else family))
-
-
-def examples(shape: tuple[int, int] = (9, 9)) -> list[str]:
-    """Seeded mazes of several families, one with a pin a valid path passes through, and one that
-    cannot be solved (to see the message)."""
-    plain = [random_maze(seed, shape, family) for seed, family in ((1, "random"), (7, "backtracker"), (4, "rooms"))]
-    rng = random.Random(3)
-    via = None
-    while via is None:
-        maze = mf.make(*shape, rng, "braided")
-        _, via = mz.training_path(maze, rng, waypoint_share=1.0)
-    maze.pins_on = {via}
-    walled = mz.generate(*shape, random.Random(5))
-    for r, c in walled.neighbours(walled.goal):
-        walled.walls[r][c] = True
-    return [*plain, mz.render(maze), mz.render(walled)]
 
 
 def grid(ascii_maze: str) -> list[list[str]]:
@@ -86,52 +71,22 @@ def edit(ascii_maze: str, index: int, mode: str) -> tuple[str, str]:
     return "\n".join("".join(row) for row in rows), ""
 
 
-def run(model: SigmaGPT, ascii_maze: str, settings: Settings):
-    """Parse and check a maze, then its run's frames. Bad or unsolvable input raises ValueError first."""
-    maze = mz.parse(ascii_maze, mz.grid_of(model))
-    reason = mz.unsolvable_reason(maze)
-    if reason:
-        raise ValueError(f"This maze cannot be solved: {reason}.")
-    tokens, known = mz.encode(maze)
-    return maze, frames(model, tokens.to(model.device), known.to(model.device), settings)
-
-
-def path_of(maze: mz.Maze, frame: Frame) -> set[mz.Cell]:
-    """Cells settled on the path so far."""
-    h, w = maze.shape
-    n = h * w
-    return {divmod(i, w) for i in range(n) if frame.done[n + i] and frame.tokens[n + i] == mz.ON}
-
-
-def verdict(maze: mz.Maze, frame: Frame) -> tuple[str, str]:
-    """A plain sentence on the finished path, and its tone (good, fair, bad)."""
-    v = mz.check(maze, path_of(maze, frame))
-    if v.optimal:
-        return f"Valid and shortest: {v.length} cells.", "good"
-    if v.valid:
-        return f"Valid but not shortest: {v.length} cells, the shortest is {v.shortest}.", "fair"
-    if v.violates_pins:
-        return "Not valid: the path violates a pin.", "bad"
-    return "Not valid: the cells do not form one simple path from start to goal.", "bad"
-
-
-def ascii_of(maze: mz.Maze, frame: Frame) -> str:
-    return mz.render(maze, path_of(maze, frame))
-
-
-def board_html(ascii_maze: str, frame: Frame | None = None) -> str:
+def board_html(maze: str | mz.Maze, frame: Frame | None = None) -> str:
     """The board as a CSS grid of cells carrying data-i (row-major index) for clicks, and state classes
-    for a run's frame: drafted, accepted, rejected, replaced, settled (see the legend)."""
-    rows = grid(ascii_maze)
+    for a run's frame: drafted, accepted, rejected, replaced, settled (see the legend). ASCII is drawn
+    as typed, even when it does not parse, so that a person sees what they are editing."""
+    rows = grid(maze if isinstance(maze, str) else mz.render(maze))
     width = max((len(r) for r in rows), default=0)
+    shape = (len(rows), width)
     cells = []
     for r, row in enumerate(rows):
         for c in range(width):
             ch = row[c] if c < len(row) else "#"
-            classes = ["cell", _KIND.get(ch, "bad")] + _path_classes(frame, r * width + c, len(rows) * width)
+            slot = mz.path_index(shape, (r, c))
+            classes = ["cell", _KIND.get(ch, "bad")] + _path_classes(frame, r * width + c, slot)
             title = f"row {r + 1}, column {c + 1}"
-            if frame is not None and frame.rank[len(rows) * width + r * width + c]:
-                title += f", settled {frame.rank[len(rows) * width + r * width + c]}th"
+            if frame is not None and slot < len(frame.rank) and frame.rank[slot]:
+                title += f", settled {frame.rank[slot]}th"
             label = {"S": "S", "G": "G"}.get(ch, "")
             cells.append(
                 f'<div class="{" ".join(classes)}" data-i="{r * width + c}" title="{html.escape(title)}">{label}</div>'
@@ -142,11 +97,9 @@ def board_html(ascii_maze: str, frame: Frame | None = None) -> str:
 _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on", "x": "free pin-off", "*": "free"}
 
 
-def _path_classes(frame: Frame | None, i: int, n: int) -> list[str]:
-    if frame is None:
-        return []
-    p = n + i
-    if p >= len(frame.tokens):
+def _path_classes(frame: Frame | None, i: int, p: int) -> list[str]:
+    """State classes of maze cell i, whose path token sits at sequence index p."""
+    if frame is None or p >= len(frame.tokens):
         return []
     out = []
     on = frame.tokens[p] == mz.ON
@@ -165,37 +118,27 @@ def _path_classes(frame: Frame | None, i: int, n: int) -> list[str]:
     return out
 
 
-def density_grid(model: SigmaGPT, maze: mz.Maze, frame: Frame | None) -> list[list[float | None]]:
-    """P(on the path) of every undecided cell from one model pass, given the maze, pins and (if a run is
-    being scrubbed) the cells settled so far; None for cells already decided."""
-    tokens, known = mz.encode(maze)
-    if frame is not None:
-        tokens, known = torch.tensor(frame.tokens), torch.tensor(frame.done)
+def density_figure(maze: mz.Maze, probs: torch.Tensor, known: list[bool], k: int) -> go.Figure:
+    """P(on the path) of every undecided cell from one model pass; decided cells are left blank."""
     h, w = maze.shape
-    if bool(known.all()):
-        raise ValueError("Every cell is decided, so there is nothing to look at: unpin some cells.")
-    probs = conditional_density(model, tokens[None].to(model.device), known[None].to(model.device))[0]
-    n = h * w
-    return [
-        [None if known[n + r * w + c] else round(float(probs[n + r * w + c, mz.ON]), 4) for c in range(w)]
-        for r in range(h)
-    ]
+    on = [[None] * w for _ in range(h)]
+    for index, top in top_choices(mz.TASK, probs, known, k=2):
+        r, c = mz.cell_of(maze.shape, index)
+        on[r][c] = dict(top).get("on", 0.0)
+    return charts.grid_heatmap(on, start=maze.start, goal=maze.goal)
 
 
-def render(ascii_maze: str, frame: Frame) -> tuple[str, str, str]:
-    """Board, progress line (with the verdict once finished) and the ASCII result of one frame."""
-    maze = mz.parse(ascii_maze)
-    said, tone = verdict(maze, frame) if frame.finished else ("", "info")
-    return board_html(ascii_maze, frame), status.progress(frame, said, tone), ascii_of(maze, frame)
-
-
-def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> str:
-    """A message on the edited maze before any sampling: what stops it from being solved, if anything."""
+def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[str, bool]:
+    """A message on the edited maze before any sampling (what stops it from being solved, if anything),
+    and whether it can be solved."""
     try:
         maze = mz.parse(ascii_maze, shape)
     except ValueError as err:
-        return status.message(f"Not ready to solve: {err}.", "fair")
-    reason = mz.unsolvable_reason(maze)
-    if reason:
-        return status.message(f"This maze cannot be solved: {reason}.", "bad")
-    return status.message("Ready: press Solve.", "info")
+        return status.message(f"Not ready to solve: {err}.", "fair"), False
+    problem = mz.TASK.problem(maze)
+    if problem:
+        return status.message(problem, "bad"), False
+    return status.message("Ready: press Solve.", "info"), True
+
+
+VIEW = TaskView(mz.TASK, board_html, density_figure)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import torch
 
 from sigma import SigmaGPT
-from sigma import maze as mz
+from sigma.tasks import all_tasks, get
 
 RETRY_SECONDS = 30.0  # a checkpoint that appears later is picked up without a restart
 
@@ -62,7 +62,7 @@ def _load(task: str, source: str) -> tuple[SigmaGPT | None, str | None]:
         model = SigmaGPT.from_pretrained(source).float().eval()  # shipped weights may be float16
     except Exception as err:  # a corrupt or unreachable checkpoint must not take the app down
         return None, f"could not load {source} ({type(err).__name__}: {str(err)[:200]})."
-    problem = _task_problem(task, model)
+    problem = get(task).check_model(model)
     if problem:
         return None, f"{source} {problem}."
     return model, None
@@ -74,31 +74,22 @@ def _looks_local(source: str) -> bool:
     return len(parts) != 2 or source.startswith((".", "~")) or os.path.isdir(parts[0])
 
 
-def _task_problem(task: str, model: SigmaGPT) -> str | None:
-    if task == "maze":
-        try:
-            mz.grid_of(model)
-        except ValueError:
-            return "is not a maze model (its config has no (2, H, W) grid)"
-        if model.config.vocab_size != mz.VOCAB_SIZE:
-            return f"has vocab_size {model.config.vocab_size}, not the maze's {mz.VOCAB_SIZE}"
-    if task == "text":
-        from sigma import text as tx
-
-        n_vocab = tx.get_encoding().n_vocab
-        if model.config.vocab_size != n_vocab:
-            return f"has vocab_size {model.config.vocab_size}, not the tokenizer's {n_vocab}"
-    return None
+SLOTS = {name: ModelSlot(name, f"SIGMA_{name.upper()}_MODEL", f"checkpoints/{name}") for name in all_tasks()}
+MAZE, TEXT = SLOTS["maze"], SLOTS["text"]
 
 
-MAZE = ModelSlot("maze", "SIGMA_MAZE_MODEL", "checkpoints/maze")
-TEXT = ModelSlot("text", "SIGMA_TEXT_MODEL", "checkpoints/text")
+def model_of(slot: ModelSlot) -> SigmaGPT:
+    """The slot's model, or a ValueError saying why there is none and how to get one."""
+    model = slot.get()
+    if model is None:
+        raise ValueError(slot.missing_message())
+    return model
 
 
 def load_all() -> None:
-    """Load both checkpoints now (at startup). One CPU thread per run: the app runs up to two at once on a
+    """Load every checkpoint now (at startup). One CPU thread per run: the app runs up to two at once on a
     2-vCPU Space, and these small passes gain nothing from a second thread (measured: 0.17 s either way
     for a 128-token fill)."""
     torch.set_num_threads(1)
-    for slot in (MAZE, TEXT):
+    for slot in SLOTS.values():
         slot.get()

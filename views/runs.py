@@ -11,47 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from sigma import SigmaGPT
-from sigma.sampling import METHODS, stream
+from sigma.sampling import stream
+from sigma.settings import Settings
+from sigma.task import Task
 
-ORDERS = ("random", "l2r", "fractal")
 TIME_LIMIT_S = 20.0  # model work per request; a small Space must not be held by one user
-
-
-@dataclass
-class Settings:
-    """The sampler controls, validated with messages a user can act on."""
-
-    sampler: str = "exact"
-    order: str = "random"
-    num_orders: int = 5
-    temperature: float = 0.0
-    seed: int = 0
-
-    def checked(self) -> Settings:
-        if self.sampler not in METHODS:
-            raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(METHODS)}")
-        if self.order not in ORDERS:
-            raise ValueError(f"unknown order {self.order!r}: use one of {', '.join(ORDERS)}")
-        num_orders = _number(self.num_orders, "num_orders", int, 1, 32)
-        temperature = _number(self.temperature, "temperature", float, 0.0, 5.0)
-        seed = _number(self.seed, "seed", int, 0, 2**31 - 1)
-        return Settings(self.sampler, self.order, num_orders, temperature, seed)
-
-
-def _number(value, name: str, kind: type, lo: float, hi: float):
-    try:
-        if isinstance(value, bool) or value is None:
-            raise TypeError
-        number = kind(float(value)) if kind is int else kind(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number between {lo} and {hi}, got {value!r}") from None
-    if not lo <= number <= hi or number != number:
-        raise ValueError(f"{name} must lie between {lo} and {hi}, got {value!r}")
-    return number
 
 
 @dataclass
@@ -94,7 +63,7 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
     if frame.to_fill == 0:
         frame.finished = True
         return
-    events = stream(model, tokens[None], known[None], s.sampler, s.order, s.temperature, s.num_orders, s.seed)
+    events = stream(model, tokens[None], known[None], **s.engine_kwargs())
     seconds, filled = 0.0, 0
     while True:
         start = time.perf_counter()
@@ -119,5 +88,24 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
         yield frame
 
 
-def collect(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings) -> list[Frame]:
-    return list(frames(model, tokens, known, settings))
+def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple[Any, Iterator[Frame]]:
+    """Parse and check one input, then the frames of its run. Bad input raises ValueError before any model
+    work, with the task's own sentence."""
+    value = task.parse(source, model)
+    problem = task.problem(value)
+    if problem:
+        raise ValueError(problem)
+    tokens, known = task.encode(value)
+    return value, frames(model, tokens.to(model.device), known.to(model.device), settings)
+
+
+@dataclass
+class Run:
+    """The last finished run of a tab, as the page keeps it: which task, its parsed input, every frame."""
+
+    task: str
+    value: Any
+    frames: list[Frame]
+
+    def frame(self, step: float) -> Frame:
+        return self.frames[min(max(int(step), 0), len(self.frames) - 1)]

