@@ -7,17 +7,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import logging  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import NamedTuple  # noqa: E402
+import logging
+from pathlib import Path
+from typing import NamedTuple
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings  # noqa: E402
-from sigma.tasks import maze as mz  # noqa: E402
-from sigma.tasks import text as tx  # noqa: E402
-from views import about, api, maze_view, status, text_view  # noqa: E402
-from views.handlers import (  # noqa: E402
+from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
+from sigma.tasks import maze as mz
+from sigma.tasks import text as tx
+from views import about, api, maze_view, status, text_view
+from views.handlers import (
     SPEEDS,
     Edited,
     RunOutputs,
@@ -33,7 +33,7 @@ from views.handlers import (  # noqa: E402
     text_click,
     text_parse,
 )
-from views.models import MAZE, load_all  # noqa: E402
+from views.models import MAZE, load_all
 
 ASSETS = Path(__file__).with_name("assets")
 CLICK_JS = (ASSETS / "click.js").read_text()

@@ -291,7 +291,7 @@ class _Run:
                 key = torch.arange(M, device=pos.device, dtype=torch.float32).expand(b, N, M).clone()
             key = key + (~valid[multi, None, :]).float() * 2 * M
             idx = key.argsort(dim=2)  # [b, N, M]: candidate orders of each row's drafts
-            take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)  # noqa: E731
+            take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)
             o_pos, o_d, o_pd, o_valid = take(pos), take(d), take(pd), take(valid)
             shown = m[multi]
             if self.window is not None:  # verify only the first k drafts of every order

@@ -4,10 +4,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-from sigma import SigmaConfig, SigmaGPT  # noqa: E402
+from sigma import SigmaConfig, SigmaGPT
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

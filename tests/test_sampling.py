@@ -109,3 +109,27 @@ def test_confident_order_differs_from_the_plain_order_even_when_greedy(small_mod
     p = conditional_density(small_model, tokens, known, order="random")[0].max(-1).values
     first = sure.rows[0].drafted[0]
     assert p[first] == p[~known[0]].max()
+
+
+def test_old_names_still_work_with_a_warning(small_model):
+    import importlib
+    import sys
+
+    from sigma.tasks import maze as new_maze
+
+    tokens, known = torch.zeros(1, 12, dtype=torch.long), torch.zeros(1, 12, dtype=torch.bool)
+    with pytest.warns(DeprecationWarning, match="sampler"):
+        old = sample(small_model, tokens, known, method="sequential", seed=0)
+    assert torch.equal(old.tokens, sample(small_model, tokens, known, sampler="sequential", seed=0).tokens)
+    sys.modules.pop("sigma.maze", None)
+    with pytest.warns(DeprecationWarning, match="sigma.tasks.maze"):
+        old_module = importlib.import_module("sigma.maze")
+    assert old_module is new_maze and old_module.solve is new_maze.solve
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_a_tiny_temperature_is_greedy_not_an_error(small_model, sampler):
+    tokens, known = torch.zeros(1, 12, dtype=torch.long), torch.zeros(1, 12, dtype=torch.bool)
+    tiny = sample(small_model, tokens, known, sampler=sampler, order="l2r", temperature=1e-38, seed=0)
+    greedy = sample(small_model, tokens, known, sampler=sampler, order="l2r", temperature=0.0, seed=0)
+    assert torch.equal(tiny.tokens, greedy.tokens)

@@ -1,8 +1,9 @@
-"""`python -m views.load`: drive N concurrent streaming clients against a running app for S seconds and
+"""`python -m tools.load`: drive N concurrent streaming clients against a running app for S seconds and
 print errors and latency percentiles (first streamed event, whole request, model work).
 
-Each client loops: a seeded random maze to /solve_maze, or a passage with blanks to /fill_text, over
-gradio_client, exactly as an API user would. With --clients 1 it measures single-request latency.
+Each client loops over one task's endpoint (`/solve_maze`, `/fill_text`, ...: `/<verb>_<task>`) with the
+task's first example or `--input`, its default settings and a seed per request, over gradio_client,
+exactly as an API user would. With --clients 1 it measures single-request latency.
 """
 
 from __future__ import annotations
@@ -17,25 +18,19 @@ import time
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from gradio_client import Client  # noqa: E402
+from gradio_client import Client
 
-from views.maze_view import random_maze  # noqa: E402
-
-PASSAGE = (
-    "[" + "_" * 40 + "] that is the question: Whether 'tis nobler in the mind to [" + "_" * 40 + "] the slings "
-    "and arrows of outrageous fortune, [" + "_" * 30 + "]"
-)
+from sigma.task import Task
+from sigma.tasks import all_tasks
 
 
-def one_request(client: Client, task: str, rng: random.Random, tokens: int) -> tuple[float, float, float]:
+def one_request(client: Client, task: Task, source: str, seed: int) -> tuple[float, float, float]:
     """Seconds to the first streamed event and to the end, and the model work the server reports."""
-    if task == "maze":
-        args, api_name = (random_maze(rng.randrange(10**6)), "exact-confident", "random", 5, 0.0, 0), "/solve_maze"
-    else:
-        text = "[" + "_" * tokens + "]" if tokens else PASSAGE
-        args, api_name = (text, "exact-confident", "random", 5, 0.8, rng.randrange(1000)), "/fill_text"
+    d = task.defaults
     start = time.perf_counter()
-    job = client.submit(*args, api_name=api_name)
+    job = client.submit(
+        source, d.sampler, d.order, d.num_orders, d.temperature, seed, api_name=f"/{task.verb}_{task.name}"
+    )
     first, last = None, None
     for event in job:
         first = first or time.perf_counter() - start
@@ -51,13 +46,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m views.load", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tools.load", description=__doc__.splitlines()[0])
     p.add_argument("--url", default="http://127.0.0.1:7860/")
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=60.0)
-    p.add_argument("--task", choices=["maze", "text"], default="maze")
-    p.add_argument("--tokens", type=int, default=0, help="text: an all-blank canvas of this many tokens")
+    p.add_argument("--task", choices=sorted(all_tasks()), default="maze")
+    p.add_argument("--input", help="what each request sends (default: the task's first example)")
+    p.add_argument("--blanks", type=int, default=0, help="text: send an all-blank passage of this many tokens")
     args = p.parse_args(argv)
+    task = all_tasks()[args.task]
+    source = "[" + "_" * args.blanks + "]" if args.blanks else args.input or task.examples(None)[0]
 
     results: list[tuple[float, float, float]] = []
     errors: list[str] = []
@@ -69,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         client = Client(args.url, verbose=False)
         while time.monotonic() < stop:
             try:
-                r = one_request(client, args.task, rng, args.tokens)
+                r = one_request(client, task, source, rng.randrange(1000))
                 with lock:
                     results.append(r)
             except Exception as err:  # every failure counts, whatever its kind
