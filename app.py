@@ -19,11 +19,13 @@ from sigma.tasks import text as tx
 from views import about, api, maze_view, status, text_view
 from views.handlers import (
     SPEEDS,
+    Clicked,
     Edited,
     RunOutputs,
     Shown,
     api_guard,
     banners,
+    clear_run,
     maze_click,
     maze_new,
     maze_shape,
@@ -105,9 +107,9 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     return Panel(drawing, line, step, again, result, look, k, density, steps_plot, calls_plot)
 
 
-def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> None:
+def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> list:
     """A tab's run: model work in the shared model group, then the animation outside it; replay, scrub
-    and inspect on the kept run."""
+    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order."""
     on = run_handlers(view)
     outputs = list(
         RunOutputs(
@@ -129,13 +131,13 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
+    return outputs
 
 
 def build() -> gr.Blocks:
     load_all()
     with gr.Blocks(title="σ-GPT studio") as demo:
         gr.Markdown(INTRO)
-        legend = status.legend()
         with gr.Tabs():
             with gr.Tab("Maze", id="maze"):
                 maze_banner = gr.HTML()
@@ -152,10 +154,12 @@ def build() -> gr.Blocks:
                             new = gr.Button("New random maze")
                             solve = gr.Button("Solve", variant="primary", elem_id="maze-solve")
                         maze_settings, maze_speed = controls(mz.TASK.defaults)
-                        ascii_box = gr.Textbox(first[0], lines=h, label=ASCII_HELP.format(h=h, w=w))
+                        ascii_box = gr.Textbox(
+                            first[0], lines=h, label=ASCII_HELP.format(h=h, w=w), elem_id="maze-ascii"
+                        )
                         gr.Examples([[m] for m in first], [ascii_box], label="Examples", example_labels=EXAMPLE_LABELS)
-                        gr.HTML(legend)
-                maze_run = gr.State()
+                        gr.HTML(status.legend("maze"))
+                maze_state, maze_run = gr.State(), gr.State()
 
             with gr.Tab("Text", id="text"):
                 text_banner = gr.HTML()
@@ -172,7 +176,7 @@ def build() -> gr.Blocks:
                             make_canvas = gr.Button("Make canvas")
                         fill = gr.Button("Fill", variant="primary", elem_id="text-fill")
                         text_settings, text_speed = controls(tx.TASK.defaults)
-                        gr.HTML(legend)
+                        gr.HTML(status.legend("text"))
                 text_state, text_run = gr.State(), gr.State()
 
             with gr.Tab("About", id="about"):
@@ -181,21 +185,24 @@ def build() -> gr.Blocks:
 
         edits = {"concurrency_limit": None, "api_visibility": "undocumented"}
 
-        # maze: edit, show, solve (and scrub, replay, inspect)
-        maze_edit = list(Edited(ascii_box, board, maze_panel.line, solve))
-        board.click(maze_click, [ascii_box, mode], maze_edit, **edits)
-        ascii_box.change(maze_show, [ascii_box], maze_edit, **edits)
+        # maze: edit, show, solve (and scrub, replay, inspect); an edit forgets the last run
+        maze_edit = list(Edited(maze_state, board, maze_panel.line, solve))
+        maze_outputs = wire_run(maze_view.VIEW, solve, maze_state, maze_panel, maze_run, maze_settings, maze_speed)
+        board.click(maze_click, [ascii_box, mode], list(Clicked(ascii_box, maze_panel.line)), **edits)
+        ascii_box.change(maze_show, [ascii_box], maze_edit, **edits).then(clear_run, None, maze_outputs, **edits)
         new.click(maze_new, [family], [ascii_box], **edits)
-        wire_run(maze_view.VIEW, solve, ascii_box, maze_panel, maze_run, maze_settings, maze_speed)
 
-        # text: tokenize, click, canvas, fill (and scrub, replay, inspect)
+        # text: tokenize, click, canvas, fill (and scrub, replay, inspect); an edit forgets the last run
         text_edit = list(Edited(text_state, tokens, text_panel.line, fill))
-        passage.change(text_parse, [passage], text_edit, **edits)
-        tokens.click(text_click, [text_state], text_edit, **edits)
-        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **edits)
-        wire_run(text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed)
+        text_outputs = wire_run(text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed)
+        passage.change(text_parse, [passage], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
+        tokens.click(text_click, [text_state], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
+        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **edits).then(
+            clear_run, None, text_outputs, **edits
+        )
 
-        # page load: tokenize the first passage, and say which checkpoints are missing
+        # page load: parse the first maze and passage, and say which checkpoints are missing
+        demo.load(maze_show, [ascii_box], maze_edit, api_visibility="undocumented")
         demo.load(text_parse, [passage], text_edit, api_visibility="undocumented")
         demo.load(banners, None, [maze_banner, text_banner], api_visibility="undocumented")
 

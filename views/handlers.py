@@ -51,8 +51,13 @@ class RunOutputs(NamedTuple):
     @classmethod
     def failed(cls, message: str) -> RunOutputs:
         """A run that could not start leaves no trace of an older one: scrub, charts and result clear."""
+        return cls.cleared()._replace(line=status.message(message, "bad"))
+
+    @classmethod
+    def cleared(cls) -> RunOutputs:
+        """No run: what the page shows once the input it was made from has changed."""
         idle = gr.update(value=0, maximum=1, interactive=False)
-        return cls(gr.skip(), status.message(message, "bad"), idle, None, None, None, "")
+        return cls(gr.skip(), gr.skip(), idle, None, None, None, "")
 
 
 class Shown(NamedTuple):
@@ -66,9 +71,20 @@ class Shown(NamedTuple):
         return cls(gr.skip(), status.message(message, "bad"))
 
 
+class Clicked(NamedTuple):
+    """A click on the board: the new ASCII, or a note on why the click changed nothing."""
+
+    source: Any
+    line: Any
+
+    @classmethod
+    def failed(cls, message: str) -> Clicked:
+        return cls(gr.skip(), status.message(message, "bad"))
+
+
 class Edited(NamedTuple):
-    """An edit of a tab's input: the kept value (maze ASCII or passage), its drawing, the status line, and
-    the run button, which works only while the input is valid."""
+    """A tab's input after an edit: the parsed value a run starts from (None while the input is invalid),
+    its drawing, the status line, and the run button, which works only while the input can be run."""
 
     value: Any
     view: Any
@@ -77,7 +93,7 @@ class Edited(NamedTuple):
 
     @classmethod
     def failed(cls, message: str) -> Edited:
-        """Invalid input clears what depends on it: the kept passage, its drawing, and the run button."""
+        """Invalid input clears what depends on it: the kept value, its drawing, and the run button."""
         return cls(None, "", status.message(message, "bad"), gr.update(interactive=False))
 
 
@@ -267,20 +283,22 @@ def maze_shape() -> tuple[int, int]:
     return mz.grid_of(model) if model is not None else (9, 9)
 
 
-@reports(Edited)
-def maze_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Edited:
+@reports(Clicked)
+def maze_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Clicked:
     new, note = maze_view.edit(ascii_maze, int(evt.index), mode)
-    if note:
-        return Edited(gr.skip(), gr.skip(), status.message(note, "fair"), gr.skip())
-    return Edited(new, gr.skip(), gr.skip(), gr.skip())
+    return Clicked(gr.skip(), status.message(note, "fair")) if note else Clicked(new, gr.skip())
 
 
 @reports(Edited)
 def maze_show(ascii_maze: str) -> Edited:
-    """Redraw the board as typed and say whether it can be solved; Solve works only when it can."""
-    board = maze_view.board_html(ascii_maze)
-    line, ready = maze_view.readiness(ascii_maze, maze_shape())
-    return Edited(gr.skip(), board, line, gr.update(interactive=ready))
+    """Redraw the board as typed, parse it, and say whether it can be solved; Solve works only when it can."""
+    maze, line = maze_view.readiness(ascii_maze, maze_shape())
+    ready = maze is not None and mz.TASK.problem(maze) is None
+    return Edited(maze, maze_view.board_html(ascii_maze), line, gr.update(interactive=ready))
+
+
+def clear_run() -> RunOutputs:
+    return RunOutputs.cleared()
 
 
 def maze_new(family: str) -> str:

@@ -98,24 +98,26 @@ _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on"
 
 
 def _path_classes(frame: Frame | None, i: int, p: int) -> list[str]:
-    """State classes of maze cell i, whose path token sits at sequence index p."""
+    """State classes of maze cell i, whose path token sits at sequence index p. A finished run is drawn
+    clean: the path in one colour, every other free cell plain white."""
     if frame is None or p >= len(frame.tokens):
         return []
-    out = []
     on = frame.tokens[p] == mz.ON
+    if frame.finished:
+        return ["path"] if on else ["off"]
     if frame.tokens[i] == mz.WALL:  # only a path drawn through a wall is worth showing there
-        return ["settled", "on"] if frame.done[p] and on else []
+        return ["path"] if frame.done[p] and on else []
     if p == frame.rejected:
-        out.append("rejected")
-        if frame.replacement is not None:
-            out.append("replaced" + (" on" if frame.replacement == mz.ON else ""))
-    elif p in frame.accepted:
-        out.append("accepted" + (" on" if on else ""))
-    elif p in frame.drafted:
-        out.append("drafted" + (" on" if frame.drafted[p] == mz.ON else ""))
-    elif frame.done[p] and not frame.known[p]:
-        out.append("settled" + (" on" if on else ""))
-    return out
+        return ["rejected"] + (
+            ["replaced" + (" on" if frame.replacement == mz.ON else "")] if frame.replacement else []
+        )
+    if p in frame.accepted:
+        return ["accepted" + (" on" if on else "")]
+    if p in frame.drafted:
+        return ["drafted" + (" on" if frame.drafted[p] == mz.ON else "")]
+    if frame.done[p] and not frame.known[p]:
+        return ["path"] if on else ["off"]
+    return []
 
 
 def density_figure(maze: mz.Maze, probs: torch.Tensor, known: list[bool], k: int) -> go.Figure:
@@ -128,17 +130,15 @@ def density_figure(maze: mz.Maze, probs: torch.Tensor, known: list[bool], k: int
     return charts.grid_heatmap(on, start=maze.start, goal=maze.goal)
 
 
-def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[str, bool]:
-    """A message on the edited maze before any sampling (what stops it from being solved, if anything),
-    and whether it can be solved."""
+def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze | None, str]:
+    """The parsed maze (None if it does not parse) and a message before any sampling: what stops it from
+    being solved, if anything."""
     try:
         maze = mz.parse(ascii_maze, shape)
     except ValueError as err:
-        return status.message(f"Not ready to solve: {err}.", "fair"), False
+        return None, status.message(f"Not ready to solve: {err}.", "fair")
     problem = mz.TASK.problem(maze)
-    if problem:
-        return status.message(problem, "bad"), False
-    return status.message("Ready: press Solve.", "info"), True
+    return maze, status.message(problem, "bad") if problem else status.message("Ready: press Solve.", "info")
 
 
 VIEW = TaskView(mz.TASK, board_html, density_figure)

@@ -25,24 +25,37 @@ def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
     return line + (message(verdict, tone) if frame.finished and verdict else "")
 
 
-LEGEND_ITEMS = [
-    ("known", "given: maze cells, pins, the words you kept"),
+RUN_ITEMS = [
     ("drafted", "drafted this step from the one-pass marginals, not yet checked"),
     ("accepted", "draft accepted this step"),
     ("rejected", "draft rejected this step (it flashes)"),
     ("replaced", "resampled at the rejection (exact samplers)"),
-    ("settled", "settled in an earlier step (text: the small number is its fill rank)"),
-    ("path", "maze: settled on the path"),
-    ("blank", "still unknown"),
 ]
+LEGENDS = {
+    "maze": [
+        ("wall", "wall"),
+        ("pin-on", "pinned on the path (+)"),
+        ("pin-off", "pinned off the path (×)"),
+        *RUN_ITEMS[:1],
+        ("accepted", "accepted this step, on the path"),
+        ("accepted-off", "accepted this step, off the path"),
+        *RUN_ITEMS[2:],
+        ("path", "on the path (settled)"),
+        ("off", "off the path (settled)"),
+        ("blank", "still undecided"),
+    ],
+    "text": [
+        ("given-text", "the words you kept"),
+        *RUN_ITEMS,
+        ("settled", "filled in an earlier step (the small number is its fill rank)"),
+        ("blank", "still blank"),
+    ],
+}
 
 
-def legend() -> str:
+def legend(task: str) -> str:
+    """The colour key of one tab: what its cells or tokens look like in each state of a run."""
     items = "".join(
-        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGEND_ITEMS
+        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGENDS[task]
     )
-    pins = (
-        '<span class="key"><span class="swatch pin-on"></span>pinned on the path</span>'
-        '<span class="key"><span class="swatch pin-off"></span>pinned off the path</span>'
-    )
-    return f'<div class="legend">{items}{pins}</div>'
+    return f'<div class="legend">{items}</div>'

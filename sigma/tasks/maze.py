@@ -587,7 +587,11 @@ class MazeTask:
         return None
 
     def parse(self, source: str | Maze, model) -> Maze:
-        return source if isinstance(source, Maze) else parse(source, grid_of(model))
+        if not isinstance(source, Maze):
+            return parse(source, grid_of(model))
+        if source.shape != grid_of(model):
+            raise ValueError(f"the maze is {source.shape[0]}x{source.shape[1]} but the model expects {grid_of(model)}")
+        return source
 
     def problem(self, maze: Maze) -> str | None:
         reason = unsolvable_reason(maze)
