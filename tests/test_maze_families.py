@@ -1,5 +1,6 @@
 """Maze families and the exact solvability check under pins."""
 
+import argparse
 import itertools
 import random
 
@@ -122,9 +123,10 @@ def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     config = SigmaConfig(vocab_size=mz.VOCAB_SIZE, block_size=162, n_layer=1, n_head=2, n_embd=16, grid=(2, 9, 9))
     for name in ("sigma", "base"):
         SigmaGPT(config).save_pretrained(tmp_path / name)
-    result = bench_maze.main(
-        str(tmp_path / "sigma"), str(tmp_path / "base"), n=2, temperature=0.0, as_json=True, per_family=1
-    )
+    parser = argparse.ArgumentParser()
+    bench_maze.add_arguments(parser)
+    flags = ["--checkpoint", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2"]
+    result = bench_maze.run(parser.parse_args([*flags, "--per-family", "1", "--json"]))
     assert {"samplers", "baseline_l2r", "speedup", "pinned", "grid", "path_cells", "families", "mix"} <= result.keys()
     assert set(result["families"]) == set(mf.FAMILIES)
     assert "exact-confident/unwindowed" in result["samplers"] and "slots" in result["samplers"]["exact"]

@@ -178,8 +178,14 @@ def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
     cfg = SigmaConfig(vocab_size=tx.VOCAB_SIZE, block_size=32, n_layer=1, n_head=2, n_embd=32)
     for name in ("sigma", "base"):
         SigmaGPT(cfg).save_pretrained(tmp_path / name)
-    result = bench_text.main(str(tmp_path / "sigma"), str(tmp_path / "base"), n=2, n_val=4, temperature=1.0, threads=0)
+    parser = argparse.ArgumentParser()
+    bench_text.add_arguments(parser)
+    flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2", "--n-val", "4"]
+    result = bench_text.run(parser.parse_args([*flags, "--threads", "0"]))
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
+    quiet = bench_text.run(parser.parse_args([*flags, "--threads", "0", "--json"]))
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == json.dumps(quiet) and "validation loss" not in out  # --json: no tables
     assert {"sigma_l2r", "sigma_random", "baseline_l2r", "sigma_infill"} <= set(result["val_loss"])
     for section in ("generate", "infill"):
         for sampler in ("sequential", "burst", "exact", "exact-confident"):

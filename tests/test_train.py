@@ -1,5 +1,6 @@
 """The training loop: a resumed run continues exactly where it stopped, and DDP runs under torchrun."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import torch
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks import maze as mz
-from train.loop import TrainConfig, train
+from train.loop import TrainConfig, starting_model, train
 from train.toy import product_batch
 
 
@@ -29,7 +30,10 @@ def test_resume_continues_the_same_run(tmp_path):
         out_dir=tmp_path,
         progress=False,
     )  # stops (and saves) after its first step
-    resumed = tiny()
+    resumed = starting_model(argparse.Namespace(out=str(tmp_path), resume=True, init=None), tiny)
+    for a, b in zip(first.parameters(), resumed.parameters(), strict=True):
+        torch.testing.assert_close(a, b)  # the saved weights, not fresh ones
+    assert any(not torch.equal(a, b) for a, b in zip(tiny().parameters(), resumed.parameters(), strict=True))
     train(
         resumed, product_batch, TrainConfig(steps=6, save_every=3, **cfg), out_dir=tmp_path, resume=True, progress=False
     )
@@ -54,7 +58,7 @@ def test_resume_from_weights_alone_keeps_the_step(tmp_path):
     train(tiny(), product_batch, TrainConfig(steps=3, **cfg), out_dir=tmp_path, progress=False)
     (tmp_path / "optimizer.safetensors").unlink()
     log = train(
-        tiny(),
+        SigmaGPT.from_pretrained(tmp_path),
         product_batch,
         TrainConfig(steps=5, eval_every=1, **cfg),
         tmp_path,

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
-
-TASKS = {"maze": "train.maze", "text": "train.text", "ship": "train.ship"}
+from train import commands
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
-    sub = parser.add_subparsers(dest="task", required=True)
-    for name, module in TASKS.items():
-        try:
-            task = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            continue
-        task.add_arguments(sub.add_parser(name, help=task.__doc__.splitlines()[0]))
-    args = parser.parse_args(argv)
-    importlib.import_module(TASKS[args.task]).run(args)
+    commands.main("python -m train", __doc__, commands.TRAIN, argv)
 
 
 if __name__ == "__main__":

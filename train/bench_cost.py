@@ -1,4 +1,4 @@
-"""`python -m train.bench cost`: a model call's fixed cost in slots, the figure the draft window uses.
+"""A model call's fixed cost in slots, the figure the draft window uses.
 
 A sequential sampling step is one call with one slot, so its time is the fixed cost (the pass's
 overheads and the sampler's own work) plus one slot; the price of a slot is the slope of a query's
@@ -7,6 +7,7 @@ time in its number of slots. Their ratio is `sigma.window.CALL_COST_SLOTS` for t
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import time
@@ -17,6 +18,7 @@ from sigma import SigmaGPT
 from sigma.decoder import Decoder
 from sigma.sampling import sample
 from sigma.window import CALL_COST_SLOTS
+from train.loop import apply_threads
 
 
 def slot_seconds(model: SigmaGPT, slots: int = 64, repeats: int = 15) -> float:
@@ -50,11 +52,15 @@ def call_seconds(model: SigmaGPT, tokens: int = 64) -> float:
     return out.seconds / n
 
 
-def main(checkpoints: list[str], threads: int) -> dict:
-    if threads:
-        torch.set_num_threads(threads)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoints", nargs="+", default=["checkpoints/text", "checkpoints/maze"])
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+
+
+def run(args: argparse.Namespace) -> dict:
+    apply_threads(args)  # the cost depends on the threads: set them before the first call is timed
     result = {"threads": torch.get_num_threads(), "in_use": CALL_COST_SLOTS, "models": {}}
-    for path in checkpoints:
+    for path in args.checkpoints:
         model = SigmaGPT.from_pretrained(path).eval()
         call_seconds(model, 8)  # warm up
         slot, call = slot_seconds(model), statistics.median(call_seconds(model) for _ in range(3))

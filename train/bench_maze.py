@@ -1,8 +1,12 @@
-"""`python -m train.bench maze`: validity, optimality, model calls and wall time of every sampler on a
-fixed seeded test set, one maze at a time (what the app does), against a left-to-right baseline."""
+"""Valid/optimal rates, model calls and wall time of every sampler on mazes, against a left-to-right baseline.
+
+Mazes are solved one at a time (what the app does): the original seeded test set of random walls, mazes with
+a waypoint pin, and with --per-family seeded mazes of every family.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
@@ -13,8 +17,8 @@ from sigma.sampling import sample
 from sigma.settings import SAMPLERS
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
-from train.bench import variants
 from train.maze import evaluate_mazes, family_sets, rates, test_set
+from train.variants import variants
 
 TEST_SEED = 1234
 
@@ -119,12 +123,22 @@ def mix_summary(table: dict) -> dict:
     return summary
 
 
-def main(checkpoint: str, baseline: str, n: int, temperature: float, as_json: bool, per_family: int = 50) -> dict:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", default="checkpoints/maze")
+    p.add_argument("--baseline", default="checkpoints/maze-l2r")
+    p.add_argument("--n", type=int, default=500, help="mazes of the random-walls test set")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--per-family", type=int, default=50, help="test mazes of each family (0: random walls only)")
+    p.add_argument("--json", action="store_true", help="print only the JSON line")
+
+
+def run(args: argparse.Namespace) -> dict:
     """Top-level keys on the original random-walls test set (start and goal far apart); `families` and
-    `mix` on n seeded mazes of every family (start and goal anywhere)."""
-    say = (lambda *a: None) if as_json else (lambda *a: print(*a, flush=True))
-    model = SigmaGPT.from_pretrained(checkpoint).eval()
-    base = SigmaGPT.from_pretrained(baseline).eval()
+    `mix` on --per-family seeded mazes of every family (start and goal anywhere)."""
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    n, temperature, per_family = args.n, args.temperature, args.per_family
+    model = SigmaGPT.from_pretrained(args.checkpoint).eval()
+    base = SigmaGPT.from_pretrained(args.baseline).eval()
     h, w = mz.grid_of(model)
     mazes = test_set(h, w, n, seed=TEST_SEED)
     result = {

@@ -1,4 +1,4 @@
-"""`python -m train.bench text`: the shipped text σ-GPT against its left-to-right baseline.
+"""The text σ-GPT against its left-to-right baseline: loss, model calls, speed and quality of every sampler.
 
 Validation loss in both orders, and the σ-GPT's loss on blanked phrases (about a fifth of each window, in
 spans of about 4 tokens, filled in random order given the rest: the demo's task); then, for unconditional
@@ -6,14 +6,17 @@ generation and for infilling validation passages with half their tokens blanked,
 calls per token, steps, wall time, and the quality of its samples as their negative log-likelihood under
 the baseline (the same for all exact samplers, up to noise); and the demo's default sampler filling
 blanked phrases of those passages, in random and in left-to-right order over the blanks. Sequences are
-sampled one at a time, so wall times compare samplers, not batching.
+sampled one at a time, so wall times compare samplers, not batching. The last line printed is the JSON of
+every figure (with --json, the only one).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -21,8 +24,9 @@ from torch import Tensor
 from sigma import SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
-from train.bench import variants
+from train.loop import apply_threads
 from train.text import val_loss, val_spans, val_windows
+from train.variants import variants
 
 
 def nll_per_token(model: SigmaGPT, tokens: Tensor) -> Tensor:
@@ -61,7 +65,13 @@ def figures(run: dict, generated: int, judge: SigmaGPT) -> dict:
 
 
 def compare(
-    sigma: SigmaGPT, base: SigmaGPT, tokens: Tensor, known: Tensor, order: str, temperature: float
+    sigma: SigmaGPT,
+    base: SigmaGPT,
+    tokens: Tensor,
+    known: Tensor,
+    order: str,
+    temperature: float,
+    say: Callable[..., None] = print,
 ) -> tuple[dict, dict]:
     """Every σ-GPT sampler in `order`, plus the baseline's own sequential left-to-right sampling."""
     generated = int((~known).sum())
@@ -69,10 +79,10 @@ def compare(
     for name, (sampler, window) in variants().items():
         run = run_sampler(sigma, tokens, known, sampler, order, temperature, window)
         out[name], samples[name] = figures(run, generated, base), run["tokens"]
-        print(f"  {name:28s} {out[name]}", flush=True)
+        say(f"  {name:28s} {out[name]}")
     run = run_sampler(base, tokens, known, "sequential", "l2r", temperature)
     out["baseline-sequential-l2r"] = figures(run, generated, base)
-    print(f"  {'baseline l2r':16s} {out['baseline-sequential-l2r']}", flush=True)
+    say(f"  {'baseline l2r':16s} {out['baseline-sequential-l2r']}")
     return out, samples
 
 
@@ -87,13 +97,23 @@ def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: 
     return out
 
 
-def main(
-    sigma_dir: str, baseline_dir: str, n: int, n_val: int, temperature: float, threads: int, order: str = "random"
-) -> dict:
-    if threads:
-        torch.set_num_threads(threads)
-    sigma = SigmaGPT.from_pretrained(sigma_dir).eval()
-    base = SigmaGPT.from_pretrained(baseline_dir).eval()
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sigma", default="checkpoints/text", help="σ-GPT checkpoint folder or hub id")
+    p.add_argument("--baseline", default="checkpoints/text-l2r", help="left-to-right baseline checkpoint")
+    p.add_argument("--n", type=int, default=12, help="sequences per sampler, for generation and for infilling")
+    p.add_argument("--n-val", type=int, default=64, help="validation windows for the losses")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--order", default="random", help="order of the σ-GPT samplers: random, l2r, r2l, fractal")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--json", action="store_true", help="print only the JSON line")
+
+
+def run(args: argparse.Namespace) -> dict:
+    apply_threads(args)  # wall times depend on the threads: set them before anything is timed
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
+    n, n_val, temperature, order = args.n, args.n_val, args.temperature, args.order
+    sigma = SigmaGPT.from_pretrained(args.sigma).eval()
+    base = SigmaGPT.from_pretrained(args.baseline).eval()
     T = sigma.config.block_size
     if base.config.block_size != T or base.config.vocab_size != sigma.config.vocab_size:
         raise ValueError("the σ-GPT and the baseline must share block_size and vocabulary")
@@ -107,38 +127,38 @@ def main(
             "sigma_infill": round(val_loss(sigma, val, "random", known=val_spans(val)), 4),
         }
     }
-    print("validation loss (nats/token):", result["val_loss"], flush=True)
+    say("validation loss (nats/token):", result["val_loss"])
 
     length = min(256, T)
-    print(f"\nunconditional generation of {length} tokens, {n} sequences, temperature {temperature}:")
+    say(f"\nunconditional generation of {length} tokens, {n} sequences, temperature {temperature}:")
     tokens = torch.zeros(n, length, dtype=torch.long)
     nothing = torch.zeros_like(tokens, dtype=torch.bool)
-    result["generate"], gen_samples = compare(sigma, base, tokens, nothing, order, temperature)
+    result["generate"], gen_samples = compare(sigma, base, tokens, nothing, order, temperature, say)
 
     _, val_names = split_plays()
     passages = windows(corpus_tokens(val_names), n, length, torch.Generator().manual_seed(1))
     known = random_blanks(passages.shape, 0.5, gen=torch.Generator().manual_seed(2))
-    print(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
-    result["infill"], fill_samples = compare(sigma, base, passages, known, order, temperature)
+    say(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
+    result["infill"], fill_samples = compare(sigma, base, passages, known, order, temperature, say)
     result["infill_reference_nll"] = round(float(nll_per_token(base, passages).mean()), 4)
 
     phrases = val_spans(passages, seed=3)
-    print("\nfilling blanked phrases of the same passages (about a fifth of each, spans of about 4 tokens),")
-    print("with the demo's default sampler, exact-confident, in random and in left-to-right order over the blanks:")
+    say("\nfilling blanked phrases of the same passages (about a fifth of each, spans of about 4 tokens),")
+    say("with the demo's default sampler, exact-confident, in random and in left-to-right order over the blanks:")
     result["infill_phrases"] = {}
     for phrase_order in ("random", "l2r"):
         run = run_sampler(sigma, passages, phrases, "exact-confident", phrase_order, temperature)
         result["infill_phrases"][phrase_order] = figures(run, int((~phrases).sum()), base)
-        print(f"  {phrase_order:16s} {result['infill_phrases'][phrase_order]}", flush=True)
+        say(f"  {phrase_order:16s} {result['infill_phrases'][phrase_order]}")
 
     for key, task in (("speedup", "generate"), ("speedup_infill", "infill")):
         seq = result[task]["sequential"]["seconds"]
         result[key] = {name: round(seq / f["seconds"], 3) for name, f in result[task].items() if name in variants()}
     result["batched_tokens_per_second"] = batched_throughput(sigma, length, temperature, order)
-    print("batched generation, 16 sequences at once (tokens/s):", result["batched_tokens_per_second"], flush=True)
+    say("batched generation, 16 sequences at once (tokens/s):", result["batched_tokens_per_second"])
     result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": order}
     result["settings"]["temperature"] = temperature
-    print("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))
-    print("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0]))
+    say("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))
+    say("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0]))
     print(json.dumps(result))
     return result

@@ -1,7 +1,8 @@
-"""`python -m train.bench toy`: model calls per token of every sampler on the two toy tasks."""
+"""Model calls per token of every sampler on the two toy tasks (`train.toy`), after training a model on each."""
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import torch
@@ -47,7 +48,14 @@ def measure(model: SigmaGPT, tokens, known, quality) -> dict:
     return figures
 
 
-def main(steps: int = 400, n: int = 256) -> dict:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--steps", type=int, default=400, help="training steps (twice as many for the permutation task)")
+    p.add_argument("--n", type=int, default=256, help="sequences sampled per sampler")
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Train a small model on each toy task, then sample n sequences with every sampler."""
+    steps, n = args.steps, args.n
     gen = torch.Generator().manual_seed(123)
     table = product_table()
     model = fit(max(PRODUCT_V, PRODUCT_CLASSES), PRODUCT_T, product_batch, steps)

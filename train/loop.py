@@ -13,7 +13,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -32,9 +32,11 @@ EvalFn = Callable[[SigmaGPT], dict]
 
 @dataclass
 class TrainConfig:
-    steps: int = 1000
-    batch_size: int = 64
-    lr: float = 1e-3
+    """A run's schedule and control; the command line of every task takes its defaults from here."""
+
+    steps: int = 3000
+    batch_size: int = 32
+    lr: float = 2e-3
     min_lr_ratio: float = 0.1
     warmup: int = 100
     weight_decay: float = 0.01
@@ -54,20 +56,10 @@ class TrainConfig:
         self.curriculum = tuple(self.curriculum)
 
 
-def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
-    """The flags every task shares (model size, schedule, run control); `defaults` overrides per task."""
-    d = {
-        "steps": 3000,
-        "batch_size": 32,
-        "n_layer": 4,
-        "n_head": 4,
-        "n_embd": 128,
-        "lr": 2e-3,
-        "warmup": 100,
-        "eval_every": 500,
-        "out": "runs/run",
-        **defaults,
-    }
+def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
+    """The flags every task shares (model size, schedule, run control). Defaults are TrainConfig's, plus the
+    model shape and --out, which it does not hold; `overrides` changes them per task."""
+    d = {**asdict(TrainConfig()), "n_layer": 4, "n_head": 4, "n_embd": 128, "out": "runs/run", **overrides}
     p.add_argument("--out", default=d["out"], help="checkpoint folder (config.json, model.safetensors, state)")
     p.add_argument("--steps", type=int, default=d["steps"])
     p.add_argument("--batch-size", type=int, default=d["batch_size"])
@@ -77,18 +69,27 @@ def add_training_arguments(p: argparse.ArgumentParser, **defaults) -> None:
     p.add_argument("--lr", type=float, default=d["lr"])
     p.add_argument("--warmup", type=int, default=d["warmup"])
     p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between evaluations and saves")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--seed", type=int, default=d["seed"])
+    p.add_argument("--device", default=d["device"], help="auto, cpu or cuda")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
-    p.add_argument("--time-limit", type=float, default=0.0, help="stop cleanly (and save) after this many seconds")
+    p.add_argument(
+        "--time-limit", type=float, default=d["time_limit"], help="stop cleanly (and save) after this many seconds"
+    )
     p.add_argument("--resume", action="store_true", help="go on from the checkpoint and optimizer state in --out")
-    p.add_argument("--workers", type=int, default=0, help="processes that build batches ahead (0: none)")
+    p.add_argument("--workers", type=int, default=d["workers"], help="processes that build batches ahead (0: none)")
     p.add_argument("--init", help="start from this checkpoint's weights and shape (fresh optimizer and schedule)")
 
 
+def apply_threads(args: argparse.Namespace) -> None:
+    """Torch's CPU threads from --threads (0 keeps torch's default); commands call it as their run starts."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+
 def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **overrides) -> SigmaGPT:
-    """The model a run starts from: its own checkpoint when resuming, else --init's weights (with config
-    `overrides` such as dropout), else `fresh()`."""
+    """The model a run starts from, and the one place a run's weights are loaded: its own checkpoint in --out
+    when resuming (`train(resume=True)` then restores the optimizer and the step), else --init's weights (with
+    config `overrides` such as dropout), else `fresh()`."""
     out = Path(args.out)
     if args.resume and (out / "train_state.json").exists():
         return SigmaGPT.from_pretrained(out)
@@ -101,9 +102,7 @@ def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **ov
 
 
 def train_config(args: argparse.Namespace, curriculum: tuple = (0, 0)) -> TrainConfig:
-    """TrainConfig from the shared flags; also applies --threads."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    """TrainConfig from the shared flags; checkpoints are saved at every evaluation."""
     return TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
@@ -118,6 +117,22 @@ def train_config(args: argparse.Namespace, curriculum: tuple = (0, 0)) -> TrainC
         time_limit=args.time_limit,
         workers=args.workers,
     )
+
+
+# Every random draw of a step is seeded by the step, so a resumed run sees what an uninterrupted one would have.
+def batch_seed(seed: int, step: int, rank: int) -> int:
+    """Seed of the training batch of `step` on process `rank`."""
+    return seed * 1_000_003 + step * 97 + rank
+
+
+def curriculum_seed(seed: int, step: int) -> int:
+    """Seed of the curriculum's choice of order policy at `step`, the same on every process."""
+    return seed * 7919 + step
+
+
+def order_seed(seed: int, step: int, rank: int) -> int:
+    """Seed of the random orders drawn for the batch of `step` on process `rank`."""
+    return seed * 1_000_033 + step * 89 + rank
 
 
 class Objective(nn.Module):
@@ -191,11 +206,11 @@ class StepBatches(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         first, stride = (info.id, info.num_workers) if info else (0, 1)
         for step in range(self.start + first, self.cfg.steps, stride):
-            gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + step * 97 + self.rank)
+            gen = torch.Generator().manual_seed(batch_seed(self.cfg.seed, step, self.rank))
             yield self.batch_fn(self.cfg.batch_size, gen)
 
 
-def batch_stream(batch_fn: BatchFn, cfg: TrainConfig, start: int, rank: int):
+def batch_stream(batch_fn: BatchFn, cfg: TrainConfig, start: int, rank: int) -> Iterator[tuple[Tensor, Tensor]]:
     batches = StepBatches(batch_fn, cfg, start, rank)
     if cfg.workers == 0:
         return iter(batches)
@@ -211,6 +226,34 @@ def batch_stream(batch_fn: BatchFn, cfg: TrainConfig, start: int, rank: int):
     )
 
 
+def setup_distributed(cfg: TrainConfig) -> tuple[torch.device, int, bool]:
+    """The device, the rank and whether the run is distributed. Under torchrun (WORLD_SIZE > 1) every process
+    joins the group, with nccl on GPUs and gloo on CPUs, and takes the GPU of its local rank."""
+    device = pick_device(cfg.device)
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device, 0, False
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    return device, dist.get_rank(), True
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on the matrices and embeddings (two or more dimensions), none on biases and gains."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    rest = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """Mixed precision for the forward pass: bfloat16 on GPUs, full precision on CPUs."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
 def train(
     model: SigmaGPT,
     batch_fn: BatchFn,
@@ -220,38 +263,30 @@ def train(
     resume: bool = False,
     progress: bool = True,
 ) -> list[dict]:
-    """Train `model` in place; returns the log (one dict per evaluation)."""
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    rank = 0
-    device = pick_device(cfg.device)
-    if distributed:
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend)
-        rank = dist.get_rank()
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-            torch.cuda.set_device(device)
+    """Train `model` in place; returns the log (one dict per evaluation). With `resume`, the step, the log
+    and the optimizer moments come from `out_dir`; `model` must already hold that run's weights
+    (`starting_model` or `SigmaGPT.from_pretrained(out_dir)`)."""
+    # -- distributed setup
+    device, rank, distributed = setup_distributed(cfg)
     model.to(device)
     objective = Objective(model)
     if distributed:
         objective = nn.parallel.DistributedDataParallel(objective)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    rest = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-        lr=cfg.lr,
-        betas=(0.9, 0.95),
-    )
+
+    # -- optimizer
+    opt = make_optimizer(model, cfg)
+
+    # -- resume
     out = Path(out_dir) if out_dir else None
     start, log = 0, []
     if resume and out and (out / "train_state.json").exists():
-        state_model = SigmaGPT.from_pretrained(out)
-        model.load_state_dict(state_model.state_dict())
         start, log = load_state(out, model, opt)
+
+    # -- the loop
     curriculum = Curriculum(*cfg.curriculum)
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
-    )
+    order_gen = torch.Generator(device=device)
+    batches = batch_stream(batch_fn, cfg, start, rank)
+    precision = autocast(device)
     bar = tqdm(
         range(start, cfg.steps),
         initial=start,
@@ -260,24 +295,27 @@ def train(
         dynamic_ncols=True,
         mininterval=2.0,
     )
-    t0, tokens_seen, step = time.perf_counter(), 0, start
-    order_gen = torch.Generator(device=device)
-    batches = batch_stream(batch_fn, cfg, start, rank)
+    t0, tokens_seen = time.perf_counter(), 0
     for step in bar:
-        rng = random.Random(cfg.seed * 7919 + step)
+        # one optimizer step
         tokens, known = next(batches)
         tokens, known = tokens.to(device, non_blocking=True), known.to(device, non_blocking=True)
-        order = curriculum.order_at(step, rng) if cfg.order == "curriculum" else cfg.order
+        if cfg.order == "curriculum":
+            order = curriculum.order_at(step, random.Random(curriculum_seed(cfg.seed, step)))
+        else:
+            order = cfg.order
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
         model.train()
-        with autocast:
-            loss = objective(tokens, known, order, order_gen.manual_seed(cfg.seed * 1_000_033 + step * 89 + rank))
+        with precision:
+            loss = objective(tokens, known, order, order_gen.manual_seed(order_seed(cfg.seed, step, rank)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
+
+        # progress, then evaluation and checkpoint on rank 0 (at their intervals, the last step and the time limit)
         tokens_seen += tokens.numel()
         if step % 10 == 0:
             rate = tokens_seen / max(1e-9, time.perf_counter() - t0)
@@ -294,6 +332,8 @@ def train(
         if timed_out:
             tqdm.write(f"time limit reached at step {step + 1}; resume with --resume")
             break
+
+    # -- teardown
     if distributed:
         dist.destroy_process_group()
     return log

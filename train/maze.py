@@ -13,11 +13,11 @@ from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
-from train.loop import add_training_arguments, starting_model, train, train_config
+from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
-    """The original fixed, seeded test set: random walls, start and goal far apart (`sigma.maze.generate`)."""
+    """The original fixed, seeded test set: random walls, start and goal far apart (`sigma.tasks.maze.generate`)."""
     rng = random.Random(seed)
     return [mz.generate(h, w, rng) for _ in range(n)]
 
@@ -73,6 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    apply_threads(args)  # before any torch work, so that building and evaluating the model use them too
     cfg = train_config(args, tuple(args.curriculum))
     h, w = args.grid
     out = Path(args.out)

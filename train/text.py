@@ -16,6 +16,8 @@ from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks.text import VOCAB_SIZE, corpus_tokens, random_spans, split_plays, windows
+from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
+from train.ship import ship
 
 
 def val_windows(block_size: int, n: int, seed: int = 0) -> Tensor:
@@ -53,8 +55,6 @@ def infill_known(shape: tuple[int, int], gen: torch.Generator) -> Tensor:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from train.loop import add_training_arguments
-
     add_training_arguments(p, out="runs/text", steps=3600, batch_size=16, eval_every=250)
     p.add_argument("--order", default="curriculum", choices=["curriculum", "random", "l2r"])
     p.add_argument(
@@ -80,9 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> list[dict]:
-    from train.loop import starting_model, train, train_config
-    from train.ship import ship
-
+    apply_threads(args)  # before any torch work, so that building and evaluating the model use them too
     start, end = args.curriculum or (0, 2 * args.steps)
     cfg = train_config(args, (start, end, args.random_share))
     torch.manual_seed(args.seed)
