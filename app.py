@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from sigma.tasks import maze as mz
 from sigma.tasks import text as tx
-from views import about, api, maze_view, status, text_view
+from views import about, api, limits, maze_view, status, text_view
 from views.handlers import (
     SPEEDS,
     Clicked,
@@ -127,7 +128,7 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
     button.click(on.start, [source, *settings], outputs, **model_work).then(
         on.animate, [run_state, speed], outputs, concurrency_limit=None, **quiet
     )
-    panel.step.release(on.scrub, [run_state, panel.step], outputs, **quiet)
+    panel.step.release(on.scrub, [run_state, panel.step], outputs, concurrency_limit=None, **quiet)
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
@@ -215,14 +216,27 @@ def build() -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs):
-    """Queue and serve: theme, CSS and head go to launch() in Gradio 6."""
+    """Queue and serve with the limits a shared Space needs (views/limits.py): bodies over 64 KB and
+    floods of runs from one client refused at the door, few sessions' inputs kept, no large uploads.
+    Theme, CSS and head go to launch() in Gradio 6."""
+    runs = {i for i, fn in demo.fns.items() if fn.concurrency_id == "model"}
+    run_names = {demo.fns[i].api_name for i in runs}
+
+    def is_model_run(body: dict, path: str) -> bool:
+        return body.get("fn_index") in runs or ("/call/" in path and path.rsplit("/", 1)[-1] in run_names)
+
+    per_client = int(os.environ.get("SIGMA_RUNS_PER_CLIENT", limits.MODEL_JOBS))
+    window = limits.RateWindow(per_client, limits.WINDOW_S)
     options = {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         "theme": gr.themes.Soft(),
         "css_paths": [ASSETS / "studio.css"],
+        "app_kwargs": {"middleware": [Middleware(limits.Limits, is_model_run=is_model_run, window=window)]},
+        "state_session_capacity": 200,  # sessions whose inputs Gradio keeps (every API call is a session)
+        "max_file_size": "64kb",  # the app takes no files; this bounds what an upload can leave on disk
     }
-    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64).launch(**(options | kwargs))
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=128).launch(**(options | kwargs))
 
 
 if __name__ == "__main__":

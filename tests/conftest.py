@@ -3,6 +3,7 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("SIGMA_RUNS_PER_CLIENT", "1000")  # every test client is 127.0.0.1; the cap has its own tests
 
 import pytest
 import torch

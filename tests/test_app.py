@@ -91,6 +91,10 @@ for _r, _c in WALLED.neighbours(WALLED.goal):
         ("/fill_text", ("bell \x07 [__]",), "control character"),
         ("/fill_text", ("nothing blank here",), "Nothing is blank"),
         ("/fill_text", ("[__]", "exact", "random", 5, -1.0), "temperature"),
+        ("/solve_maze", (MAZE, "exact", "random", 5, 0.0, 10**400), "seed must be a whole number"),
+        ("/solve_maze", (MAZE, "exact", "random", 5, 0.0, 1.5), "seed must be a whole number"),
+        ("/solve_maze", (MAZE, "exact", "random", 5, 1e-38, -3), "seed must lie between 0"),
+        ("/solve_maze", (MAZE, "x" * 50_000 + "y"), "unknown sampler 'xxx"),
         ("/density", ("poem", "x"), "unknown task"),
         ("/density", ("text", "no blanks", 3), "Nothing is unknown"),
     ],
@@ -172,3 +176,35 @@ def test_frames_rank_every_sampled_position_once():
     assert sorted(ranks) == list(range(1, 82)) and last.finished
     assert sum(f.settled_now for f in run) == 81
     assert "rejected" in "".join(maze_view.board_html(MAZE, f) for f in run) or all(f.rejected is None for f in run)
+
+
+def test_windows_line_ends_are_text_and_a_tiny_temperature_is_greedy(client):
+    last = stream(client, "/fill_text", "KING:\r\nTo be, or [__]\r\n", "exact", "random", 5, 1e-38, 0)[-1]
+    assert last["finished"] and last["text"].startswith("KING:\nTo be, or")
+
+
+def test_an_error_never_echoes_a_huge_input(client):
+    with pytest.raises(AppError) as err:
+        stream(client, "/solve_maze", MAZE, "x" * 50_000)
+    assert len(str(err.value)) < 400
+
+
+def test_the_result_keeps_emoji_and_cjk_whole():
+    passage = tx.parse_passage("rose 🌹 and 薔薇 [___]", 128)
+    tokens = list(passage.ids[:-3]) + tx.encode(" fair")[:1] * 3
+    assert tx.TASK.show(passage, tokens, [True] * len(tokens)).startswith("rose 🌹 and 薔薇[")
+
+
+def test_a_typed_blank_cannot_be_turned_into_a_token():
+    passage = tx.parse_passage("To be [_] to be", 128)
+    blank = passage.known.index(False)
+    assert text_view.toggle(passage, blank) == passage  # no "‹00›" token appears
+    kept = text_view.toggle(passage, 0)
+    assert not kept.known[0] and text_view.toggle(kept, 0) == passage  # a word blanked by a click comes back
+
+
+def test_canvas_pins_keep_their_words_and_never_overlap():
+    c = text_view.canvas(20, "0: KING:\r\n10: crown", 128)
+    assert tx.decode(list(c.ids[: c.known.index(False)])) == "KING:"
+    with pytest.raises(ValueError, match="overlaps an earlier pin"):
+        text_view.canvas(20, "0: KING: of all\n1: crown", 128)

@@ -8,6 +8,7 @@ share one reading of the events.
 
 from __future__ import annotations
 
+import ctypes
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sigma.settings import Settings
 from sigma.task import Task
 
 TIME_LIMIT_S = 20.0  # model work per request; a small Space must not be held by one user
+MAX_COST = 2048  # positions to fill x orders verified per step (burst): bounds one request's work and memory
 
 
 @dataclass
@@ -70,6 +72,7 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
         event = next(events, None)
         seconds += time.perf_counter() - start
         if event is None:
+            release_memory()
             return
         if seconds > TIME_LIMIT_S:
             raise TimeoutError(f"the model worked for more than {TIME_LIMIT_S:.0f} s; try a smaller input")
@@ -96,7 +99,27 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
     if problem:
         raise ValueError(problem)
     tokens, known = task.encode(value)
+    check_cost(int((~known).sum()), settings)
     return value, frames(model, tokens.to(model.device), known.to(model.device), settings)
+
+
+def check_cost(to_fill: int, settings: Settings) -> None:
+    """Refuse a run whose work is over MAX_COST, saying what to lower."""
+    orders = int(settings.num_orders) if settings.sampler == "burst" else 1
+    if to_fill * orders > MAX_COST:
+        raise ValueError(
+            f"This run would check {to_fill} positions along {orders} orders per step ({to_fill * orders}); "
+            f"the limit is {MAX_COST}. Use fewer orders or fewer blanks."
+        )
+
+
+def release_memory() -> None:
+    """Give the allocator's freed pages back to the OS after a run (glibc keeps them otherwise: a few large
+    burst runs left the process at several GB). A no-op where glibc is not the C library."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass

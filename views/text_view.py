@@ -28,9 +28,10 @@ def canvas(n: int, pins: str, block_size: int) -> Passage:
     tx.check_length(n, block_size)
     if n < 1:
         raise ValueError("A canvas needs at least one token.")
-    tx.check_characters(pins or "")
+    pins = tx.plain_newlines(pins or "")
+    tx.check_characters(pins)
     ids, known = [0] * n, [False] * n
-    for line in (pins or "").splitlines():
+    for line in pins.splitlines():
         if not line.strip():
             continue
         m = re.fullmatch(r"\s*(\d+)\s*:(.*)", line)

@@ -331,8 +331,14 @@ def check_length(n: int, block_size: int) -> None:
         raise ValueError(f"The text is {n} tokens long; the model reads at most {block_size}. Shorten it.")
 
 
+def plain_newlines(text: str) -> str:
+    """Windows (CRLF) and old Mac (CR) line ends as the corpus has them: LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
+
+
 def parse_passage(text: str, block_size: int) -> Passage:
     """A passage in the blank syntax as token ids and known flags; ValueError names what is wrong."""
+    text = plain_newlines(text)
     check_characters(text)
     if not text.strip():
         raise ValueError("The text is empty: type a passage, or pick an example.")
