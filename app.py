@@ -22,6 +22,7 @@ from views.handlers import (
     SPEEDS,
     Clicked,
     Edited,
+    Raced,
     RunOutputs,
     Shown,
     api_guard,
@@ -82,12 +83,19 @@ class Panel(NamedTuple):
     line: gr.HTML
     step: gr.Slider
     again: gr.Button
+    order_map: gr.Checkbox
     result: gr.Textbox
+    export: gr.Button
+    exported: gr.File
     look: gr.Button
     top_k: gr.Slider | None
     density: gr.Plot
     steps_plot: gr.Plot
     calls_plot: gr.Plot
+    race_samplers: gr.CheckboxGroup
+    race_button: gr.Button
+    race_view: gr.HTML
+    race_state: gr.State
 
 
 def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
@@ -95,8 +103,21 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     line = gr.HTML(elem_id=f"{prefix}-status")
     with gr.Row():
         step = gr.Slider(0, 1, value=0, step=1, label="Scrub through the last run (step)", interactive=False)
-        again = gr.Button("Replay", size="sm", scale=0)
+        with gr.Column(scale=0, min_width=180):
+            again = gr.Button("Replay", size="sm")
+            order_map = gr.Checkbox(False, label="Order map: colour by step", elem_id=f"{prefix}-order-map")
     result = gr.Textbox(label="Result", lines=3, interactive=False, elem_id=f"{prefix}-result")
+    with gr.Row():
+        export = gr.Button("Export the last run (GIF + JSON)", size="sm", scale=0, elem_id=f"{prefix}-export")
+        exported = gr.File(label="Exported run", file_count="multiple", visible=False, elem_id=f"{prefix}-exported")
+    with gr.Accordion("Race the samplers", open=False, elem_id=f"{prefix}-race"):
+        with gr.Row():
+            race_samplers = gr.CheckboxGroup(
+                [(SAMPLER_LABELS.get(s, s), s) for s in SAMPLERS], value=list(SAMPLERS), label="Samplers", scale=3
+            )
+            race_button = gr.Button("Race", variant="primary", scale=1, elem_id=f"{prefix}-race-go")
+        race_view = gr.HTML(elem_id=f"{prefix}-race-view")
+        race_state = gr.State()
     with gr.Accordion("Inspect", open=False, elem_id=f"{prefix}-inspect"):
         with gr.Row():
             look = gr.Button("One model pass over the current partial sequence", size="sm", elem_id=f"{prefix}-look")
@@ -105,7 +126,25 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
         with gr.Row():
             steps_plot = gr.Plot(label="Tokens per step")
             calls_plot = gr.Plot(label="Tokens vs model calls")
-    return Panel(drawing, line, step, again, result, look, k, density, steps_plot, calls_plot)
+    return Panel(
+        drawing,
+        line,
+        step,
+        again,
+        order_map,
+        result,
+        export,
+        exported,
+        look,
+        k,
+        density,
+        steps_plot,
+        calls_plot,
+        race_samplers,
+        race_button,
+        race_view,
+        race_state,
+    )
 
 
 def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> list:
@@ -121,6 +160,7 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
             steps_plot=panel.steps_plot,
             calls_plot=panel.calls_plot,
             result=panel.result,
+            exported=panel.exported,
         )
     )
     quiet = {"api_visibility": "undocumented"}
@@ -128,7 +168,14 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
     button.click(on.start, [source, *settings], outputs, **model_work).then(
         on.animate, [run_state, speed], outputs, concurrency_limit=None, **quiet
     )
-    panel.step.release(on.scrub, [run_state, panel.step], outputs, concurrency_limit=None, **quiet)
+    scrubbed = [run_state, panel.step, panel.order_map]
+    panel.step.release(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
+    panel.order_map.change(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
+    panel.export.click(on.export, [run_state], [panel.exported, panel.line], concurrency_limit=None, **quiet)
+    raced = list(Raced(panel.race_view, panel.line, panel.race_state))
+    panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:]], raced, **model_work).then(
+        on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet
+    )
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
@@ -211,6 +258,7 @@ def build() -> gr.Blocks:
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
         for task in (mz.TASK, tx.TASK):
             gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
+        gr.api(api_guard(api.compare), api_name="compare", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)
     return demo
 

@@ -72,6 +72,15 @@ def test_density_gives_top_k_of_every_unknown_position(client):
     assert len(maze["positions"]) == 81 and all(len(e["top"]) == 2 for e in maze["positions"])
 
 
+def test_compare_races_samplers_on_one_input(client):
+    out = client.predict("maze", MAZE, ["sequential", "exact"], "random", 0.0, 3, 5, api_name="/compare")
+    lanes = {lane["sampler"]: lane for lane in out["lanes"]}
+    assert set(lanes) == {"sequential", "exact"} and lanes["sequential"]["model_calls"] == 81
+    for lane in lanes.values():
+        assert lane["tokens"] == 81 and lane["message"] and lane["log_likelihood"] <= 0
+        assert lane["tokens_per_call"] == round(81 / lane["model_calls"], 2)
+
+
 WALLED = mz.parse(MAZE)
 for _r, _c in WALLED.neighbours(WALLED.goal):
     WALLED.walls[_r][_c] = True

@@ -58,6 +58,31 @@ def test_edit_and_solve_a_maze(page):
     assert "Traceback" not in page.content()
 
 
+def test_order_map_race_export_then_bad_input_clears_the_run(page):
+    page.locator("#maze-order-map input").check()
+    page.wait_for_selector("#maze-board .order-key", timeout=10_000)
+    shot(page, "maze-order-map")
+    page.locator("#maze-export").click()
+    page.wait_for_function("() => document.querySelector('#maze-exported')?.innerText?.includes('.gif')", timeout=30_000)
+    assert ".json" in page.locator("#maze-exported").inner_text()
+    page.locator("#maze-race").get_by_text("Race the samplers").click()
+    page.click("#maze-race-go")
+    page.wait_for_function(
+        "() => document.querySelector('#maze-status').innerText.includes('Race over')", timeout=60_000
+    )
+    assert page.locator("#maze-race-view .lane").count() == 4
+    shot(page, "maze-race")
+    page.locator("#maze-ascii textarea").fill("S..\n.@.\n..G")
+    page.wait_for_function(
+        "() => document.querySelector('#maze-status').innerText.includes('Not ready')", timeout=10_000
+    )
+    assert page.locator("#maze-solve").is_disabled()
+    # the old run is gone with its input: result, scrub and export clear
+    page.wait_for_function("() => document.querySelector('#maze-result textarea').value === ''", timeout=10_000)
+    assert page.locator("#maze-exported").count() == 0 or not page.locator("#maze-exported").is_visible()
+    shot(page, "maze-invalid")
+
+
 def test_blank_tokens_and_fill(page):
     page.get_by_role("tab", name="Text").click()
     page.wait_for_selector("#text-tokens .tok", timeout=10_000)

@@ -13,11 +13,12 @@ import json
 from collections.abc import Callable, Iterator
 
 from sigma.sampling import conditional_density
-from sigma.settings import BOUNDS, Settings
+from sigma.settings import BOUNDS, SAMPLERS, Settings
 from sigma.task import Task, top_choices
 from sigma.tasks import get
 from views import charts
 from views.models import SLOTS, model_of
+from views.race import race
 from views.runs import Frame, start
 
 
@@ -95,6 +96,25 @@ def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
         f"(greedy) to {BOUNDS['temperature'][1]}."
     )
     return call
+
+
+def compare(
+    task: str,
+    sequence: str,
+    samplers: list[str] | None = None,
+    order: str = "random",
+    temperature: float | None = None,
+    seed: int = 0,
+    num_orders: int = 5,
+) -> dict:
+    """Race samplers on one input, seed, order and temperature (default: the task's): for each, steps,
+    model calls, tokens, tokens per call, ms of model work, tokens/s, the log-likelihood of the fill (the
+    model's l2r chain rule) and the verdict. samplers: any of sequential, burst, exact, exact-confident."""
+    the_task = get(task)
+    temperature = the_task.defaults.temperature if temperature is None else temperature
+    settings = Settings(the_task.defaults.sampler, order, num_orders, temperature, seed)
+    _, lanes = race(the_task, model_of(SLOTS[the_task.name]), sequence, settings, samplers or list(SAMPLERS))
+    return {"task": the_task.name, "lanes": [lane.figures() | lane.verdict.as_json() for lane in lanes]}
 
 
 def density(task: str, sequence: str, k: int = 5) -> dict:

@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import gradio as gr
@@ -23,13 +23,15 @@ import gradio as gr
 from sigma.sampling import conditional_density
 from sigma.settings import Settings
 from sigma.tasks import maze as mz
-from views import charts, maze_view, status, text_view
+from views import charts, export, maze_view, status, text_view
 from views.models import MAZE, SLOTS, TEXT, model_of
+from views.race import clock, race, race_html
 from views.runs import Frame, Run, start
 from views.view import TaskView
 
 SPEEDS = {"instant": 0.0, "fast": 0.05, "normal": 0.2, "slow": 0.5}  # seconds between frames
 MAX_ANIMATION_S = 15.0  # a slow animation of a long run is sped up to fit
+RACE_S = 8.0  # a race's replay on the shared clock takes at most this long
 MIN_ANIMATION_S = {"instant": 0.0, "fast": 0.5, "normal": 1.5, "slow": 3.0}  # a short run is slowed to be seen
 log = logging.getLogger("studio")
 
@@ -38,7 +40,8 @@ log = logging.getLogger("studio")
 
 
 class RunOutputs(NamedTuple):
-    """A run: the drawing, the status line, the scrub slider, the kept run, two charts and the result text."""
+    """A run: the drawing, the status line, the scrub slider, the kept run, two charts, the result text and
+    the exported files."""
 
     view: Any
     line: Any
@@ -47,6 +50,7 @@ class RunOutputs(NamedTuple):
     steps_plot: Any
     calls_plot: Any
     result: Any
+    exported: Any = gr.skip()  # the last run's export: it goes when the run goes
 
     @classmethod
     def failed(cls, message: str) -> RunOutputs:
@@ -57,7 +61,7 @@ class RunOutputs(NamedTuple):
     def cleared(cls) -> RunOutputs:
         """No run: what the page shows once the input it was made from has changed."""
         idle = gr.update(value=0, maximum=1, interactive=False)
-        return cls(gr.skip(), gr.skip(), idle, None, None, None, "")
+        return cls(gr.skip(), gr.skip(), idle, None, None, None, "", gr.update(value=None, visible=False))
 
 
 class Shown(NamedTuple):
@@ -69,6 +73,18 @@ class Shown(NamedTuple):
     @classmethod
     def failed(cls, message: str) -> Shown:
         return cls(gr.skip(), status.message(message, "bad"))
+
+
+class Raced(NamedTuple):
+    """A race: every lane's drawing and counters, the status line, and the kept race."""
+
+    view: Any
+    line: Any
+    race: Any
+
+    @classmethod
+    def failed(cls, message: str) -> Raced:
+        return cls("", status.message(message, "bad"), None)
 
 
 class Clicked(NamedTuple):
@@ -161,42 +177,39 @@ api_guard = guarded(_raise)
 # ---------------------------------------------------------------- runs of any task: start, play, scrub, replay
 
 
-def _show(view: TaskView, value: Any, frame: Frame) -> tuple[str, str, str]:
+def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> tuple[str, str, str]:
     """Drawing, status line (with the verdict once finished) and result text of one frame."""
     said, tone = "", "info"
     if frame.finished and frame.model_calls:
         verdict = view.task.verdict(value, frame.tokens)
         said, tone = verdict.sentence, verdict.tone
     result = view.task.show(value, frame.tokens, frame.done)
-    return view.draw(value, frame), status.progress(frame, said, tone), result
+    return view.draw(value, frame, order_map=order_map), status.progress(frame, said, tone), result
 
 
-def play(view: TaskView, value: Any, run_frames: Iterator[Frame], speed: str) -> Iterator[RunOutputs]:
-    """Stream a run's frames at the chosen speed. The first frame goes out before any model call; a run is
-    stretched to at least MIN_ANIMATION_S (so two steps are still seen) and squeezed to MAX_ANIMATION_S."""
-    delay = SPEEDS.get(speed, 0.0)
-    run: list[Frame] = []
-    for frame in run_frames:
-        run.append(frame)
+def play(view: TaskView, value: Any, frames: list[Frame], speed: str) -> Iterator[RunOutputs]:
+    """Play a computed run at the chosen speed. Except at "instant", each step takes two beats, its drafts
+    and then what was accepted, rejected and replaced; a run lasts at least MIN_ANIMATION_S (a two-step run
+    can be followed by eye) and at most MAX_ANIMATION_S."""
+    delay, steps = SPEEDS.get(speed, 0.0), max(1, len(frames) - 1)
+    beat = min(max(delay, MIN_ANIMATION_S.get(speed, 0.0) / steps), MAX_ANIMATION_S / steps) / 2 if delay else 0.0
+    skip = gr.skip()
+    for i, frame in enumerate(frames):
+        if beat and i > 0 and frame.drafted:
+            drafts = replace(
+                frames[i - 1], step=frame.step, drafted=frame.drafted, accepted=[], rejected=None, replacement=None
+            )
+            drawing, line, _ = _show(view, value, drafts)
+            yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+            time.sleep(beat)
         drawing, line, result = _show(view, value, frame)
         if frame.finished:
-            scrub = gr.update(maximum=len(run) - 1, value=len(run) - 1, interactive=True)
-            steps, calls = charts.accepted_per_step(run), charts.done_vs_calls(run)
-            yield RunOutputs(drawing, line, scrub, gr.skip(), steps, calls, result)
-        elif frame.step == 0 or delay:
-            skip = gr.skip()
+            scrub = gr.update(maximum=len(frames) - 1, value=len(frames) - 1, interactive=True)
+            steps_chart, calls_chart = charts.accepted_per_step(frames), charts.done_vs_calls(frames)
+            yield RunOutputs(drawing, line, scrub, skip, steps_chart, calls_chart, result)
+        elif i == 0 or beat:
             yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
-            steps_left = max(1, frame.to_fill - frame.tokens_done)
-            pause = max(delay, MIN_ANIMATION_S.get(speed, 0.0) / max(1, _steps_hint(frame)))
-            time.sleep(min(pause, MAX_ANIMATION_S / steps_left))
-
-
-def _steps_hint(frame: Frame) -> int:
-    """How many steps the run will take, guessed from the pace so far (a step settles at least one token)."""
-    if frame.step == 0 or frame.tokens_done == 0:
-        return max(1, frame.to_fill // 4)
-    per_step = frame.tokens_done / frame.step
-    return max(1, round(frame.to_fill / per_step))
+            time.sleep(beat)
 
 
 @dataclass(frozen=True)
@@ -208,6 +221,9 @@ class RunHandlers:
     scrub: Callable
     replay: Callable
     inspect: Callable
+    race: Callable
+    race_animate: Callable
+    export: Callable
 
 
 def run_handlers(view: TaskView) -> RunHandlers:
@@ -226,19 +242,20 @@ def run_handlers(view: TaskView) -> RunHandlers:
 
     def animate(run: Run | None, speed: str):
         if run is not None:
-            yield from play(view, run.value, iter(run.frames), speed)
+            yield from play(view, run.value, run.frames, speed)
 
-    def scrub(run: Run | None, step: float) -> Shown | RunOutputs:
+    def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
+        """One step of the last run; with the order map, every settled position coloured by its step."""
         if not run:
             raise ValueError("No run yet: press the run button first, then scrub through its steps.")
-        drawing, line, result = _show(view, run.value, run.frame(step))
+        drawing, line, result = _show(view, run.value, run.frame(step), order_map=bool(order_map))
         skip = gr.skip()
         return RunOutputs(drawing, line, skip, skip, skip, skip, result)
 
     def replay(run: Run | None, speed: str):
         if not run:
             raise ValueError("No run yet: press the run button first, then replay it.")
-        yield from play(view, run.value, iter(run.frames), speed if speed != "instant" else "normal")
+        yield from play(view, run.value, run.frames, speed if speed != "instant" else "normal")
 
     def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
@@ -254,6 +271,31 @@ def run_handlers(view: TaskView) -> RunHandlers:
         probs = conditional_density(model, _batch(tokens, model), _batch(known, model))[0]
         return Shown(view.density_figure(value, probs.cpu(), known, int(k)), gr.skip())
 
+    def start_race(source, samplers, order, num_orders, temperature, seed) -> Raced:
+        settings = Settings(task.defaults.sampler, order, num_orders, temperature, seed)
+        value, lanes = race(task, model_of(slot), source, settings, samplers)
+        return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes))
+
+    def animate_race(kept, speed: str):
+        if kept is None:
+            return
+        value, lanes = kept
+        ticks = clock(lanes)
+        pause = min(SPEEDS.get(speed, 0.0) / 2, RACE_S / max(1, len(ticks)))
+        for calls in ticks if pause else ticks[-1:]:
+            yield Raced(race_html(view, value, lanes, calls), gr.skip(), gr.skip())
+            time.sleep(pause)
+        said = " · ".join(f"{lane.sampler}: {lane.figures()['tokens_per_call']} tokens/call" for lane in lanes)
+        yield Raced(gr.skip(), status.message(f"Race over. {said}.", "info"), gr.skip())
+
+    def export_run(run: Run | None) -> tuple:
+        if not run:
+            raise ValueError("No run yet: press the run button first, then export it.")
+        files = [str(p) for p in export.write(task, run.value, run.frames)]
+        return gr.update(value=files, visible=True), status.message(
+            "Exported: an animated GIF of the run and its events as JSON.", "good"
+        )
+
     name = task.name
     return RunHandlers(
         start=reports(RunOutputs)(_named(start_run, f"{name}_{task.verb}")),
@@ -261,6 +303,9 @@ def run_handlers(view: TaskView) -> RunHandlers:
         scrub=reports(RunOutputs)(_named(scrub, f"{name}_scrub")),
         replay=reports(RunOutputs)(_named(replay, f"{name}_replay")),
         inspect=reports(Shown)(_named(look, f"{name}_inspect")),
+        race=reports(Raced)(_named(start_race, f"{name}_race")),
+        race_animate=reports(Raced)(_named(animate_race, f"{name}_race_animate")),
+        export=reports(Shown)(_named(export_run, f"{name}_export")),
     )
 
 

@@ -8,7 +8,8 @@ An ASGI middleware (passed to Gradio's FastAPI app through `launch(app_kwargs=..
   the shared queue, and everyone else keeps their place. Edits of the page (clicks, typing) are not model
   runs and are never counted.
 
-Behind a proxy (a Hugging Face Space) the client is the first address of X-Forwarded-For.
+Behind a proxy (a Hugging Face Space) the client is the last address of X-Forwarded-For, the one the
+proxy itself saw (the earlier ones are whatever the client chose to send).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _json(body: bytes) -> dict:
 
 
 def _client(scope, headers: dict) -> str:
-    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")[0].strip()
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")[-1].strip()
     return forwarded or (scope.get("client") or ("?",))[0]
 
 

@@ -71,7 +71,7 @@ def edit(ascii_maze: str, index: int, mode: str) -> tuple[str, str]:
     return "\n".join("".join(row) for row in rows), ""
 
 
-def board_html(maze: str | mz.Maze, frame: Frame | None = None) -> str:
+def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool = False) -> str:
     """The board as a CSS grid of cells carrying data-i (row-major index) for clicks, and state classes
     for a run's frame: drafted, accepted, rejected, replaced, settled (see the legend). ASCII is drawn
     as typed, even when it does not parse, so that a person sees what they are editing."""
@@ -86,12 +86,16 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None) -> str:
             classes = ["cell", _KIND.get(ch, "bad")] + _path_classes(frame, r * width + c, slot)
             title = f"row {r + 1}, column {c + 1}"
             if frame is not None and slot < len(frame.rank) and frame.rank[slot]:
-                title += f", settled {frame.rank[slot]}th"
+                title += f", settled {frame.rank[slot]}th, at step {frame.settled_step[slot]}"
             label = {"S": "S", "G": "G"}.get(ch, "")
+            colour = status.step_colour(frame, slot) if order_map and frame is not None and ch not in "#SG" else None
+            style = f' style="background:{colour};border-color:{colour}"' if colour else ""
             cells.append(
-                f'<div class="{" ".join(classes)}" data-i="{r * width + c}" title="{html.escape(title)}">{label}</div>'
+                f'<div class="{" ".join(classes)}" data-i="{r * width + c}"{style} title="{html.escape(title)}">'
+                f"{label}</div>"
             )
-    return f'<div class="maze" style="--cols:{width}">{"".join(cells)}</div>'
+    key = status.order_key(frame) if order_map and frame is not None else ""
+    return f'<div class="maze" style="--cols:{width}">{"".join(cells)}</div>{key}'
 
 
 _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on", "x": "free pin-off", "*": "free"}

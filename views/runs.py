@@ -34,6 +34,7 @@ class Frame:
     done: list[bool]
     known: list[bool]  # fixed by the user (maze cells, pins, unblanked text)
     rank: list[int | None]  # order in which sampled positions settled, 1-based
+    settled_step: list[int | None] = field(default_factory=list)  # the step at which each position settled
     drafted: dict[int, int] = field(default_factory=dict)  # position -> drafted token, this step
     accepted: list[int] = field(default_factory=list)
     rejected: int | None = None
@@ -60,7 +61,8 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
     s = settings.checked()
     known_list = known.tolist()
     rank: list[int | None] = [None] * len(known_list)
-    frame = Frame(0, tokens.tolist(), list(known_list), known_list, list(rank))
+    settled_step: list[int | None] = list(rank)
+    frame = Frame(0, tokens.tolist(), list(known_list), known_list, list(rank), list(settled_step))
     yield frame
     if frame.to_fill == 0:
         frame.finished = True
@@ -86,8 +88,8 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
             frame.tokens_done = rs.tokens_done
             for pos in rs.accepted + ([rs.rejected] if rs.replacement_token is not None else []):
                 filled += 1
-                rank[pos] = filled
-        frame.rank = list(rank)
+                rank[pos], settled_step[pos] = filled, frame.step
+        frame.rank, frame.settled_step = list(rank), list(settled_step)
         yield frame
 
 

@@ -25,6 +25,26 @@ def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
     return line + (message(verdict, tone) if frame.finished and verdict else "")
 
 
+def step_colour(frame: Frame, p: int) -> str | None:
+    """The order map's colour of position p: the first step pale yellow, the last deep blue; None for a
+    position the run did not sample (or has not yet)."""
+    steps = frame.settled_step
+    if p >= len(steps) or steps[p] is None:
+        return None
+    last = max(s for s in steps if s is not None)
+    t = (steps[p] - 1) / max(1, last - 1)
+    return f"hsl({50 + 170 * t:.0f}, 85%, {78 - 20 * t:.0f}%)"
+
+
+def order_key(frame: Frame) -> str:
+    """The order map's key: a gradient from step 1 to the last step."""
+    last = max((s for s in frame.settled_step if s is not None), default=1)
+    return (
+        '<div class="order-key">settled at step 1 <span class="order-ramp"></span> '
+        f"step {last} (hover a cell or token for its step and rank)</div>"
+    )
+
+
 RUN_ITEMS = [
     ("drafted", "drafted this step from the one-pass marginals, not yet checked"),
     ("accepted", "draft accepted this step"),

@@ -17,7 +17,7 @@ import torch
 from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage
-from views import charts
+from views import charts, status
 from views.runs import Frame
 from views.view import TaskView
 
@@ -77,17 +77,20 @@ def notes(passage: Passage) -> str:
     return ""
 
 
-def tokens_html(passage: Passage, frame: Frame | None = None) -> str:
+def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = False) -> str:
     """Tokens as spans carrying data-i for clicks and the same state classes as the maze board."""
     out = []
     for i, tok in enumerate(passage.ids):
         classes, inner = _state(passage, frame, i, tok)
         title = f"token {i}"
         if frame is not None and frame.rank[i]:
-            title += f", filled {frame.rank[i]}th"
+            title += f", filled {frame.rank[i]}th, at step {frame.settled_step[i]}"
             inner += f'<sup class="rank">{frame.rank[i]}</sup>'
-        out.append(f'<span class="{" ".join(classes)}" data-i="{i}" title="{title}">{inner}</span>')
-    return f'<div class="passage">{"".join(out)}</div>'
+        colour = status.step_colour(frame, i) if order_map and frame is not None else None
+        style = f' style="background:{colour};color:#111"' if colour else ""
+        out.append(f'<span class="{" ".join(classes)}" data-i="{i}"{style} title="{title}">{inner}</span>')
+    key = status.order_key(frame) if order_map and frame is not None else ""
+    return f'<div class="passage">{"".join(out)}</div>{key}'
 
 
 def _show(token: int) -> str:

@@ -11,11 +11,11 @@ import plotly.graph_objects as go
 from torch import Tensor
 
 from sigma.task import Task
-from views.runs import Frame
 
 
 @dataclass(frozen=True)
 class TaskView:
     task: Task
-    draw: Callable[[Any, Frame | None], str]  # the input (frame None) or one frame of a run, as HTML
+    # the input (frame None) or one frame of a run, as HTML; order_map colours settled positions by their step
+    draw: Callable[..., str]
     density_figure: Callable[[Any, Tensor, list[bool], int], go.Figure]  # one pass: value, probs [T, V], known, k
