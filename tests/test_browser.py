@@ -63,7 +63,8 @@ def test_order_map_race_export_then_bad_input_clears_the_run(page):
     page.wait_for_selector("#maze-board .order-key", timeout=10_000)
     shot(page, "maze-order-map")
     page.locator("#maze-export").click()
-    page.wait_for_function("() => document.querySelector('#maze-exported')?.innerText?.includes('.gif')", timeout=30_000)
+    exported = "() => document.querySelector('#maze-exported')?.innerText?.includes('.gif')"
+    page.wait_for_function(exported, timeout=30_000)
     assert ".json" in page.locator("#maze-exported").inner_text()
     page.locator("#maze-race").get_by_text("Race the samplers").click()
     page.click("#maze-race-go")
