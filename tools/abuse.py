@@ -43,8 +43,11 @@ def client(url: str, address: str) -> Client:
     return Client(url, verbose=False, headers={"X-Forwarded-For": address})
 
 
+VICTIM_PACE_S = 2.0  # an ordinary user: one solve every 2 s, under the per-client cap
+
+
 def victim(url: str, stop: threading.Event, out: list, errors: list) -> None:
-    """Solve a maze, again and again, as an ordinary API user would."""
+    """Solve a maze every VICTIM_PACE_S seconds, as an ordinary API user would."""
     c = client(url, "10.0.0.1")
     while not stop.is_set():
         start = time.perf_counter()
@@ -53,6 +56,7 @@ def victim(url: str, stop: threading.Event, out: list, errors: list) -> None:
             out.append(time.perf_counter() - start)
         except Exception as err:  # every failure the victim sees counts
             errors.append(f"{type(err).__name__}: {str(err)[:80]}")
+        stop.wait(max(0.0, VICTIM_PACE_S - (time.perf_counter() - start)))
 
 
 def flood(url: str, stop: threading.Event, tally: collections.Counter, n: int = 80) -> None:

@@ -3,7 +3,8 @@ print errors and latency percentiles (first streamed event, whole request, model
 
 Each client loops over one task's endpoint (`/solve_maze`, `/fill_text`, ...: `/<verb>_<task>`) with the
 task's first example or `--input`, its default settings and a seed per request, over gradio_client,
-exactly as an API user would. With --clients 1 it measures single-request latency.
+exactly as an API user would, each client from its own address (X-Forwarded-For), as separate users are.
+With --clients 1 it measures single-request latency.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def worker(i: int) -> None:
         rng = random.Random(i)
-        client = Client(args.url, verbose=False)
+        client = Client(args.url, verbose=False, headers={"X-Forwarded-For": f"10.1.{i // 250}.{i % 250 + 1}"})
         while time.monotonic() < stop:
             try:
                 r = one_request(client, task, source, rng.randrange(1000))

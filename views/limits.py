@@ -21,8 +21,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 
 MAX_BODY_BYTES = 64 * 1024
-MODEL_JOBS = 8
-WINDOW_S = 10.0
+MODEL_JOBS = 4
+WINDOW_S = 6.0
 TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KB; send a shorter input."
 TOO_MANY = f"Too many requests from your address: at most {MODEL_JOBS} runs per {WINDOW_S:.0f} s. Wait and try again."
 
