@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sigma.task import Task
 from sigma.tasks import get
 from sigma.tasks import maze as mz
-from sigma.tasks.text import piece
+from sigma.tasks.text import Passage, piece
 from views.api import _step, figures
 from views.maze_view import _path_classes
 from views.runs import Frame
@@ -56,7 +56,11 @@ TEXT_W, LINE_H, PAD = 640, 30, 3  # the passage: image width, line height, paddi
 STRIP_CELL, STRIP_COLS = 16, 32  # the generic strip
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1, inclusive
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+
+
+def _font(size: int) -> Font:
     """Pillow's bundled font (scalable since 10.1), so the GIF looks the same on every machine."""
     try:
         return ImageFont.load_default(size=size)
@@ -136,7 +140,7 @@ def _same_size(images: list[Image.Image]) -> list[Image.Image]:
     return out
 
 
-def _dashed(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: str, width: int = 2) -> None:
+def _dashed(draw: ImageDraw.ImageDraw, box: Box, colour: str, width: int = 2) -> None:
     """A dashed rectangle (Pillow draws only solid ones): a draft is not yet a decision."""
     x0, y0, x1, y1 = box
     dash = 4
@@ -148,7 +152,7 @@ def _dashed(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: s
         draw.rectangle((x1 - width + 1, y, x1, min(y + dash - 1, y1)), fill=colour)
 
 
-def _cross(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], colour: str) -> None:
+def _cross(draw: ImageDraw.ImageDraw, box: Box, colour: str) -> None:
     """A drawn ×: the bundled font has no glyph for it."""
     x0, y0, x1, y1 = box
     k = (x1 - x0) // 3
@@ -175,7 +179,7 @@ def _maze_image(maze: mz.Maze, frame: Frame) -> Image.Image:
     return image
 
 
-def _maze_cell(draw: ImageDraw.ImageDraw, box, maze: mz.Maze, cell: mz.Cell, states: set[str], font) -> None:
+def _maze_cell(draw: ImageDraw.ImageDraw, box: Box, maze: mz.Maze, cell: mz.Cell, states: set[str], font: Font) -> None:
     """One cell: its kind (wall, free, start, goal, pin) and a run's state on top, as in studio.css. Start
     and goal keep their colour and show a state in their border; free cells change colour."""
     kind = "start" if cell == maze.start else "goal" if cell == maze.goal else "wall" if not maze.free(cell) else "free"
@@ -245,7 +249,7 @@ TOKEN_STYLE = {
 NEWLINE_W = 12  # the drawn ↵ that ends a line (the bundled font has no glyph for it)
 
 
-def _pieces(passage, frame: Frame, i: int) -> list[tuple[str, str]]:
+def _pieces(passage: Passage, frame: Frame, i: int) -> list[tuple[str, str]]:
     """Token i as (text, style) boxes: a rejection shows the struck draft, then what settled there."""
     state = _state(frame, i)
     if state == "blank":
@@ -257,29 +261,35 @@ def _pieces(passage, frame: Frame, i: int) -> list[tuple[str, str]]:
     return [(piece(token), state)]
 
 
-def _text_image(passage, frame: Frame) -> Image.Image:
+def _text_image(passage: Passage, frame: Frame) -> Image.Image:
     """The passage as wrapped token boxes coloured by state; a newline in a token breaks the line."""
     font = _font(16)
     blank_w = int(font.getlength("M") * 1.6)  # a blank keeps a short word's width, like the page's box
     right = TEXT_W - MARGIN
-    boxes = []  # (x, y, width, text, style, newline)
+
+    def size(line: str, style: str, pad: int) -> int:
+        return (blank_w if style == "blank" else int(font.getlength(line))) + 2 * pad
+
+    boxes = []  # (x, y, width, padding, text, style, newline)
     x, y = MARGIN, MARGIN + CAPTION_H
     for i in range(len(passage.ids)):
         for text, style in _pieces(passage, frame, i):
+            pad = 0 if style == "known" else PAD  # given text flows as text; a box gets room around its letters
             lines = text.split("\n")
             for n, line in enumerate(lines):
                 newline = n < len(lines) - 1
-                width = (blank_w if style == "blank" else int(font.getlength(line))) + 2 * PAD
-                width += NEWLINE_W if newline else 0
+                width = size(line, style, pad) + (NEWLINE_W if newline else 0)
                 if x + width > right and x > MARGIN:
                     x, y = MARGIN, y + LINE_H
-                    line = line.lstrip(" ") if style == "known" else line  # no known space opens a line
-                boxes.append((x, y, width, line, style, newline))
-                x += width + 1
+                    if style == "known":  # no given space opens a line
+                        line = line.lstrip(" ")
+                        width = size(line, style, pad) + (NEWLINE_W if newline else 0)
+                boxes.append((x, y, width, pad, line, style, newline))
+                x += width + (pad > 0)
                 if newline:
                     x, y = MARGIN, y + LINE_H
     image, draw = _canvas(TEXT_W, y + LINE_H + MARGIN, frame)
-    for x, y, width, line, style, newline in boxes:
+    for x, y, width, pad, line, style, newline in boxes:
         fill, ink, outline = TOKEN_STYLE[style]
         box = (x, y + 2, x + width - 1, y + LINE_H - 5)
         if fill:
@@ -289,11 +299,11 @@ def _text_image(passage, frame: Frame) -> Image.Image:
         elif outline:
             draw.rounded_rectangle(box, radius=3, outline=outline, width=2)
         mid = (box[1] + box[3] + 1) // 2
-        draw.text((x + PAD, mid), line, fill=ink, font=font, anchor="lm")
+        draw.text((x + pad, mid), line, fill=ink, font=font, anchor="lm")
         if style == "rejected":
-            draw.line((x + PAD, mid, x + width - PAD - 1, mid), fill=REJECTED, width=2)
+            draw.line((x + pad, mid, x + width - pad - 1, mid), fill=REJECTED, width=2)
         if newline:
-            _return_arrow(draw, (x + width - PAD - NEWLINE_W + 2, mid), ink)
+            _return_arrow(draw, (x + width - pad - NEWLINE_W + 2, mid), ink)
     return image
 
 

@@ -1,0 +1,94 @@
+"""Export of a run: the GIF opens with one image per frame and stays small, the JSON holds the API's events."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import pytest
+import torch
+from PIL import Image, ImageSequence
+
+from sigma import SigmaConfig, SigmaGPT
+from sigma.settings import Settings
+from sigma.tasks import get
+from sigma.tasks import maze as mz
+from sigma.tasks import text as tx
+from views import export
+from views.runs import start
+
+MAX_MAZE_GIF = 2_000_000
+
+
+def _run(name: str, config: SigmaConfig, source, settings: Settings):
+    torch.manual_seed(0)
+    task = get(name)
+    value, frames = start(task, SigmaGPT(config).eval(), source, settings)
+    return task, value, list(frames)
+
+
+@pytest.fixture(scope="module")
+def maze_run():
+    config = SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))
+    return _run("maze", config, mz.examples()[0], Settings(sampler="exact", temperature=1.0))
+
+
+@pytest.fixture(scope="module")
+def text_run():
+    config = SigmaConfig(vocab_size=tx.VOCAB_SIZE, block_size=128, n_layer=1, n_head=2, n_embd=32)
+    return _run("text", config, "To be, or [___] to be", Settings(sampler="burst", temperature=1.0))
+
+
+@pytest.fixture(params=["maze", "text"])
+def a_run(request, maze_run, text_run):
+    return {"maze": maze_run, "text": text_run}[request.param]
+
+
+def test_gif_has_one_image_per_frame_and_holds_the_last(a_run):
+    task, value, frames = a_run
+    image = Image.open(io.BytesIO(export.gif(task.name, value, frames)))
+    assert image.format == "GIF"
+    assert image.n_frames == len(frames)
+    durations = [im.info["duration"] for im in ImageSequence.Iterator(image)]
+    assert durations == [export.STEP_MS] * (len(frames) - 1) + [export.LAST_MS]
+
+
+def test_maze_gif_is_small(maze_run):
+    task, value, frames = maze_run
+    assert len(export.gif(task.name, value, frames)) < MAX_MAZE_GIF
+
+
+def test_other_tasks_get_a_strip(maze_run):
+    _, value, frames = maze_run
+    image = Image.open(io.BytesIO(export.gif("anything", value, frames)))
+    assert image.n_frames == len(frames)
+
+
+def test_json_holds_the_streamed_events(a_run):
+    task, value, frames = a_run
+    data = json.loads(export.events_json(task, value, frames))
+    assert data["task"] == task.name
+    events = data["events"]
+    assert len(events) == len(frames)
+    assert [e["step"] for e in events] == [f.step for f in frames] == sorted(f.step for f in frames)
+    assert events[-1]["finished"] is True and events[-1]["message"]
+    assert set(events[-1]["figures"]) == {"accepted_per_step", "done_vs_calls"}
+    assert all(not e["finished"] and "message" not in e for e in events[:-1])
+
+
+def test_write_creates_both_files(maze_run, tmp_path):
+    task, value, frames = maze_run
+    paths = export.write(task, value, frames, tmp_path)
+    assert [p.name for p in paths] == ["sigma-maze-run.gif", "sigma-maze-run.json"]
+    assert all(p.parent == tmp_path and p.stat().st_size > 0 for p in paths)
+    assert Image.open(paths[0]).n_frames == len(frames)
+    assert len(json.loads(paths[1].read_text(encoding="utf-8"))["events"]) == len(frames)
+
+
+def test_write_takes_a_task_name_and_makes_its_own_folder(text_run):
+    _, value, frames = text_run
+    paths = export.write("text", value, frames)
+    assert [p.name for p in paths] == ["sigma-text-run.gif", "sigma-text-run.json"]
+    assert all(p.is_file() for p in paths)
+    shutil.rmtree(paths[0].parent)
