@@ -16,8 +16,9 @@ from starlette.middleware import Middleware
 
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from sigma.tasks import maze as mz
+from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
-from views import about, api, limits, maze_view, status, text_view
+from views import about, api, limits, maze_view, signal_view, status, text_view
 from views.handlers import (
     SPEEDS,
     Clicked,
@@ -32,10 +33,12 @@ from views.handlers import (
     maze_new,
     maze_shape,
     maze_show,
+    model_figure,
     run_handlers,
     text_canvas,
     text_click,
     text_parse,
+    typed,
 )
 from views.models import MAZE, load_all
 
@@ -48,6 +51,10 @@ INTRO = "# σ-GPT studio\nFix any tokens and watch σ-GPT fill in the rest out o
 ASCII_HELP = "ASCII, {h} rows of {w} (# wall, S start, G goal, + pin on, x pin off): the model's grid size"
 PASSAGE_HELP = "Passage: [___] = 3 blank tokens, {words} = blank these words; click a token to blank or keep it"
 PINS_HELP = "Pins: one 'position: words' a line (positions count tokens from 0; see them over the tokens)"
+PROFILE_HELP = (
+    "Altitude at each of 128 steps, comma-separated: feet or FL350; ? to draw (?*40: forty), ... for all the rest, "
+    "[35000] to draw but score against 35000"
+)
 CANVAS_PINS = "0: KING:\n20: crown"
 EXAMPLE_LABELS = ["random walls", "corridor maze", "rooms", "a pin on the path", "unsolvable (to see why)"]
 
@@ -227,11 +234,30 @@ def build() -> gr.Blocks:
                         gr.HTML(status.legend("text"))
                 text_state, text_run = gr.State(), gr.State()
 
+            with gr.Tab("Signal", id="signal"):
+                signal_banner = gr.HTML()
+                flights = sg.examples()
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chart = gr.HTML(signal_view.draw(flights[0]), elem_id="signal-chart")
+                        signal_panel = run_panel("signal", chart)
+                        spread_plot = gr.Plot(label="Spread: many draws with the same pins", elem_id="signal-spread")
+                    with gr.Column(scale=2):
+                        with gr.Row():
+                            forecast = gr.Button("Forecast", variant="primary", elem_id="signal-run")
+                            spread = gr.Button(f"Spread ({signal_view.SPREAD_N} draws)", elem_id="signal-spread-go")
+                        signal_settings, signal_speed = controls(sg.TASK.defaults)
+                        profile_box = gr.Textbox(flights[0], lines=8, label=PROFILE_HELP, elem_id="signal-text")
+                        gr.Examples([[f] for f in flights], [profile_box], example_labels=list(sg.EXAMPLE_LABELS))
+                        gr.HTML(signal_view.legend_html())
+                signal_state, signal_run = gr.State(), gr.State()
+
             with gr.Tab("About", id="about"):
                 gr.Markdown(about.ABOUT)
                 gr.HTML(f'<div class="figure">{(ASSETS / "sigma.svg").read_text()}</div>')
 
         edits = {"concurrency_limit": None, "api_visibility": "undocumented"}
+        model = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, "api_visibility": "undocumented"}
 
         # maze: edit, show, solve (and scrub, replay, inspect); an edit forgets the last run
         maze_edit = list(Edited(maze_state, board, maze_panel.line, solve))
@@ -249,14 +275,28 @@ def build() -> gr.Blocks:
             clear_run, None, text_outputs, **edits
         )
 
-        # page load: parse the first maze and passage, and say which checkpoints are missing
+        # signal: type or pick a profile, forecast (and scrub, replay, inspect), spread
+        signal_edit = list(Edited(signal_state, chart, signal_panel.line, forecast))
+        signal_outputs = wire_run(
+            signal_view.VIEW, forecast, signal_state, signal_panel, signal_run, signal_settings, signal_speed
+        )
+        signal_show = typed(signal_view.edited, "signal_show")
+        profile_box.change(signal_show, [profile_box], signal_edit, **edits).then(
+            clear_run, None, signal_outputs, **edits
+        )
+        spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
+        spread.click(spread_of, [signal_state, *signal_settings], list(Shown(spread_plot, signal_panel.line)), **model)
+
+        # page load: parse the first inputs, and say which checkpoints are missing
         demo.load(maze_show, [ascii_box], maze_edit, api_visibility="undocumented")
         demo.load(text_parse, [passage], text_edit, api_visibility="undocumented")
-        demo.load(banners, None, [maze_banner, text_banner], api_visibility="undocumented")
+        demo.load(signal_show, [profile_box], signal_edit, api_visibility="undocumented")
+        tabs = ("maze", "text", "signal")
+        demo.load(banners(*tabs), None, [maze_banner, text_banner, signal_banner], api_visibility="undocumented")
 
         # the named API: /solve_maze, /fill_text, /density
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
-        for task in (mz.TASK, tx.TASK):
+        for task in (mz.TASK, tx.TASK, sg.TASK):
             gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
         gr.api(api_guard(api.compare), api_name="compare", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)

@@ -7,12 +7,14 @@ import torch
 from sigma import SigmaConfig, SigmaGPT
 from sigma.settings import Settings
 from sigma.tasks import all_tasks, get
+from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
 from views.runs import frames
 
 TINY = {
     "maze": SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9)),
     "text": SigmaConfig(vocab_size=tx.VOCAB_SIZE, block_size=128, n_layer=1, n_head=2, n_embd=32),
+    "signal": SigmaConfig(vocab_size=sg.VOCAB_SIZE, block_size=sg.LENGTH, n_layer=1, n_head=2, n_embd=32),
 }
 
 
@@ -40,7 +42,7 @@ def test_a_task_runs_end_to_end_through_the_protocol(name):
 
 
 def test_tasks_are_found_and_unknown_ones_named():
-    assert {"maze", "text"} <= set(all_tasks())
+    assert set(TINY) == set(all_tasks())  # every task is tested through the protocol
     with pytest.raises(ValueError, match="unknown task 'poem'"):
         get("poem")
 

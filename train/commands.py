@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-TRAIN = {"maze": "train.maze", "text": "train.text", "ship": "train.ship"}
+TRAIN = {"maze": "train.maze", "text": "train.text", "signal": "train.signal", "ship": "train.ship"}
 BENCH = {"toy": "train.bench_toy", "maze": "train.bench_maze", "text": "train.bench_text", "cost": "train.bench_cost"}
 
 

@@ -389,6 +389,34 @@ def text_click(passage: text_view.Passage | None, evt: gr.EventData) -> Edited:
     return _passage_outputs(toggled, note)
 
 
-def banners():
-    """A red line on a tab whose checkpoint is missing, saying how to get one."""
-    return tuple(status.message(slot.missing_message(), "bad") if slot.get() is None else "" for slot in (MAZE, TEXT))
+def banners(*tasks: str) -> Callable[[], tuple[str, ...]]:
+    """For the tabs of these tasks, a red line where the checkpoint is missing, saying how to get one."""
+
+    def lines() -> tuple[str, ...]:
+        slots = [SLOTS[name] for name in tasks]
+        return tuple(status.message(slot.missing_message(), "bad") if slot.get() is None else "" for slot in slots)
+
+    return lines
+
+
+def typed(parse: Callable[[str], tuple[Any, str, str, bool]], name: str) -> Callable:
+    """An edit handler for a tab whose input is typed text: `parse(text)` gives the value, its drawing, the
+    status line and whether it can be run; a ValueError clears them and disables the run button."""
+
+    def edit(text: str) -> Edited:
+        value, drawing, line, ready = parse(text)
+        return Edited(value, drawing, line, gr.update(interactive=ready))
+
+    return reports(Edited)(_named(edit, name))
+
+
+def model_figure(figure: Callable[..., Any], task: str, name: str) -> Callable:
+    """A model-work handler that draws `figure(model, value, settings)` under a tab's status line."""
+
+    def draw(value, sampler, order, num_orders, temperature, seed) -> Shown:
+        if value is None:
+            raise ValueError("There is no valid input yet: fix the one above first.")
+        settings = Settings(sampler, order, num_orders, temperature, seed)
+        return Shown(figure(model_of(SLOTS[task]), value, settings), gr.skip())
+
+    return reports(Shown)(_named(draw, name))

@@ -1,0 +1,154 @@
+"""Signal task: altitude bins, the text form, encoding, the shipped examples, a tiny model filling a profile end
+to end, and the drawings. Flight generation needs OpenAP and is skipped without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sigma import SigmaConfig, SigmaGPT
+from sigma.sampling import sample
+from sigma.settings import Settings
+from sigma.tasks import all_tasks
+from sigma.tasks import signal as sg
+
+
+@pytest.fixture(scope="module")
+def tiny() -> SigmaGPT:
+    torch.manual_seed(0)
+    config = SigmaConfig(vocab_size=sg.VOCAB_SIZE, block_size=sg.LENGTH, n_layer=1, n_head=2, n_embd=32)
+    return SigmaGPT(config).eval()
+
+
+def test_quantise_round_trip_within_half_a_bin():
+    feet = np.random.default_rng(0).uniform(0, sg.CEILING_FT, 10_000)
+    assert np.abs(sg.dequantise(sg.quantise(feet)) - feet).max() <= sg.BIN_FT / 2
+    assert sg.quantise([0, 240, 260, 35_000, 60_000]).tolist() == [0, 0, 1, 70, sg.VOCAB_SIZE - 1]
+    assert sg.dequantise(sg.quantise(np.arange(0, 44_001, 1000))).tolist() == list(range(0, 44_001, 1000))
+
+
+def test_the_task_is_found_and_checks_its_model(tiny):
+    assert all_tasks()["signal"] is sg.TASK
+    assert sg.TASK.check_model(tiny) is None
+    other = SigmaGPT(SigmaConfig(vocab_size=11, block_size=12, n_layer=1, n_head=2, n_embd=32))
+    assert "vocab_size" in sg.TASK.check_model(other)
+
+
+def test_parse_reads_every_form():
+    p = sg.parse_profile("0, FL350, 35000 ft, ?, _, ?*3, [12000], ...")
+    assert len(p.tokens) == sg.LENGTH
+    assert p.tokens[:3] == (0, 70, 70) and p.known[:3] == (True, True, True)
+    assert p.known[3:9] == (False,) * 6 and p.hidden[3:9] == (False,) * 5 + (True,)
+    assert p.tokens[8] == 24 and not any(p.known[9:]) and not any(p.hidden[9:])
+    spaces = sg.parse_profile(" ".join(["1000"] * 10 + ["..."]))
+    assert spaces.known == (True,) * 10 + (False,) * (sg.LENGTH - 10)
+
+
+@pytest.mark.parametrize("example", range(5))
+def test_format_and_show_round_trip(example):
+    profile = sg.parse_profile(sg.examples()[example])
+    assert sg.parse_profile(sg.format_profile(profile)) == profile
+    tokens, known = (t.tolist() for t in sg.TASK.encode(profile))
+    partial = sg.parse_profile(sg.TASK.show(profile, tokens, known))
+    assert partial.known == profile.known and not any(partial.hidden)
+    finished = sg.parse_profile(sg.TASK.show(profile, tokens, [True] * sg.LENGTH))
+    assert finished.tokens == profile.tokens and finished.hidden == tuple(not k for k in profile.known)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("0, 1000, 2000", "has 3 steps"),
+        (", ".join(["0"] * (sg.LENGTH + 1)), "or more"),
+        ("0, abc, ...", "cannot read step 1"),
+        ("0, 60000, ...", "altitudes run from 0 ft"),
+        ("0, -500, ...", "altitudes run from 0 ft"),
+        ("0,, 100, ...", "two commas"),
+        ("..., 0", "last entry"),
+        ("?*999", "asks for 999"),
+        ("x" * 9000, "limit"),
+        (42, "must be text"),
+    ],
+)
+def test_bad_input_says_what_is_wrong(text, words, tiny):
+    with pytest.raises(ValueError, match=words):
+        sg.TASK.parse(text, tiny)
+
+
+def test_problem_and_encode(tiny):
+    full = sg.TASK.parse(", ".join(["1000"] * sg.LENGTH), tiny)
+    assert "Nothing is unknown" in sg.TASK.problem(full)
+    profile = sg.TASK.parse(sg.examples()[0], tiny)
+    assert sg.TASK.problem(profile) is None
+    tokens, known = sg.TASK.encode(profile)
+    assert tokens.shape == known.shape == (sg.LENGTH,)
+    assert tokens.dtype == torch.long and known.dtype == torch.bool
+    assert int(known.sum()) == sg.FORECAST_KNOWN
+    assert sg.TASK.token_json(70) == 35_000 and sg.TASK.token_label(70) == "35000 ft"
+    assert sg.TASK.position(profile, 5) == 5
+
+
+def test_examples_parse_without_problems(tiny):
+    examples = sg.TASK.examples(None)
+    assert len(examples) == len(sg.EXAMPLE_LABELS)
+    for text in examples:
+        assert sg.TASK.problem(sg.TASK.parse(text, tiny)) is None
+    assert len(sg.EXAMPLES_FILE.read_bytes()) < 8_000  # a few KB, shipped with the package
+
+
+def test_verdict_scores_against_the_hidden_flight(tiny):
+    profile = sg.TASK.parse(sg.examples()[0], tiny)
+    perfect = sg.TASK.verdict(profile, list(profile.tokens))
+    assert perfect.mae_ft == 0 and perfect.tone == "good" and "0 ft from the real flight" in perfect.sentence
+    off = [t if k else min(t + 4, sg.VOCAB_SIZE - 1) for t, k in zip(profile.tokens, profile.known, strict=True)]
+    assert sg.TASK.verdict(profile, off).tone == "fair"
+    free = sg.TASK.parse("0, ?*63, FL370, ?*62, 0", tiny)
+    said = sg.TASK.verdict(free, [74] * sg.LENGTH)
+    assert said.mae_ft is None and said.sentence and said.as_json()["message"] == said.sentence
+
+
+@pytest.mark.parametrize("sampler", ["exact-confident", "burst", "sequential"])
+def test_a_tiny_model_fills_a_profile_end_to_end(tiny, sampler):
+    profile = sg.TASK.parse(sg.examples()[3], tiny)  # five known points
+    tokens, known = sg.TASK.encode(profile)
+    out = sample(tiny, tokens[None], known[None], sampler=sampler, order="random", temperature=1.0, seed=1)
+    filled = out.tokens[0]
+    assert torch.equal(filled[known], tokens[known])
+    assert int(filled.min()) >= 0 and int(filled.max()) < sg.VOCAB_SIZE
+    verdict = sg.TASK.verdict(profile, filled.tolist())
+    assert verdict.sentence and verdict.scored == sg.LENGTH - 5
+
+
+def test_drawings(tiny):
+    from views import signal_view as sv
+    from views.runs import frames
+
+    profile = sg.TASK.parse(sg.examples()[2], tiny)
+    assert sv.draw(profile, None).count('class="pt known"') == sum(profile.known)
+    tokens, known = sg.TASK.encode(profile)
+    run = list(frames(tiny, tokens, known, Settings(sampler="exact", temperature=1.0)))
+    middle, last = sv.draw(profile, run[1]), sv.draw(profile, run[-1])
+    assert "<svg" in middle and "truth" in middle
+    assert last.count('class="pt known"') + last.count('class="pt settled"') + last.count("accepted") >= sg.LENGTH
+    assert "order-key" in sv.draw(profile, run[-1], order_map=True) and "hsl(" in sv.draw(profile, run[-1], True)
+    probs = torch.softmax(torch.randn(sg.LENGTH, sg.VOCAB_SIZE), dim=-1)
+    assert sv.density_figure(profile, probs, list(profile.known), 5).data[0].type == "heatmap"
+    fan = sv.spread(tiny, profile, Settings(sampler="exact-confident", temperature=1.0), n=4)
+    assert [t.name for t in fan.data if t.name] == ["90 % of draws", "50 % of draws", "median", "known", "real flight"]
+    _, html, line, ready = sv.edited(sg.examples()[0])
+    assert ready and "Ready" in line and "<svg" in html
+
+
+def test_generated_flights_are_whole_and_seeded():
+    pytest.importorskip("openap")
+    from train import signal_data as sd
+
+    ac, alt = sd.flight(7)
+    again = sd.flight(7)
+    assert ac == again[0] and np.array_equal(alt, again[1]) and ac in sd.TYPES
+    profile = sd.resample(alt)
+    assert profile.shape == (sg.LENGTH,) and profile[0] < 500 and profile[-1] < 500
+    assert 20_000 < profile.max() < sg.CEILING_FT

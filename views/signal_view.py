@@ -1,0 +1,290 @@
+"""The signal tab's drawing: a flight's altitude over its steps as an inline SVG chart (no script needed), the
+one-pass density as a heatmap, and the spread of many draws as a fan chart. The profile itself
+(`sigma.tasks.signal.Profile`: altitude bins, which are known, which keep a hidden truth) comes from the task.
+
+A run's frame colours each step with the states the maze and text tabs use (assets/studio.css): known steps are
+ink dots, drafts amber rings, accepted drafts green, a rejected draft a red ring, its replacement violet, and steps
+settled earlier a soft green dot on the line. A hidden truth is a dashed grey line, to compare with.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from sigma import SigmaGPT
+from sigma.sampling import sample
+from sigma.settings import Settings
+from sigma.tasks import signal as sg
+from sigma.tasks.signal import Profile
+from views import charts, status
+from views.runs import Frame
+from views.view import TaskView
+
+WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
+LEFT, RIGHT, TOP, BOTTOM = 46, 8, 10, 28  # margins for the axis labels
+TOP_FT = 45_000  # the y axis always spans the ground to FL450, so two charts compare at a glance
+SPREAD_N = 32  # draws behind a fan chart, sampled as one batch
+SATURATE = 0.3  # the density heatmap's top colour
+# fill and stroke of each state, for a page without the stylesheet (the CSS classes override them)
+COLOURS = {
+    "known": "#1f2937",
+    "drafted": "#e0a100",
+    "accepted": "#2e9d5b",
+    "rejected": "#d93636",
+    "replaced": "#8e5bd6",
+    "settled": "#2e7d4f",
+    "blank": "#cbd5e1",
+}
+LEGEND = [
+    ("known", "a step you gave"),
+    ("drafted", "drafted this step, not yet checked"),
+    ("accepted", "draft accepted this step"),
+    ("rejected", "draft rejected this step"),
+    ("replaced", "resampled at the rejection (exact samplers)"),
+    ("settled", "drawn in an earlier step"),
+    ("truth", "the real flight, hidden from the model"),
+    ("blank", "still unknown"),
+]
+
+
+def _x(step: int) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * step / (sg.LENGTH - 1)
+
+
+def _y(feet: float) -> float:
+    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(feet, TOP_FT) / TOP_FT)
+
+
+def _axes() -> list[str]:
+    out = []
+    for feet in range(0, TOP_FT + 1, 10_000):
+        y = _y(feet)
+        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
+        name = "ground" if feet == 0 else f"FL{feet // 100}"
+        out.append(f'<text class="axis" x="{LEFT - 4}" y="{y + 3:.1f}" text-anchor="end">{name}</text>')
+    for step in range(0, sg.LENGTH, 16):
+        out.append(f'<text class="axis" x="{_x(step):.1f}" y="{HEIGHT - 10}" text-anchor="middle">{step}</text>')
+    out.append(f'<text class="axis" x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end">step →</text>')
+    return out
+
+
+def _line(points: list[tuple[int, int]], cls: str, stroke: str, dash: str = "") -> str:
+    """Polylines through (step, token) points, broken where a step is missing, so that a gap stays a gap."""
+    runs: list[list[tuple[int, int]]] = []
+    for i, t in sorted(points):
+        if runs and runs[-1][-1][0] == i - 1:
+            runs[-1].append((i, t))
+        else:
+            runs.append([(i, t)])
+    extra = f' stroke-dasharray="{dash}"' if dash else ""
+    out = []
+    for run in runs:
+        if len(run) > 1:
+            xy = " ".join(f"{_x(i):.1f},{_y(t * sg.BIN_FT):.1f}" for i, t in run)
+            out.append(f'<polyline class="{cls}" points="{xy}" fill="none" stroke="{stroke}"{extra}/>')
+    return "".join(out)
+
+
+def _dot(i: int, token: int, state: str, title: str, r: float = 3.2, colour: str | None = None) -> str:
+    """One step's dot; `colour` (the order map's) overrides the state's fill."""
+    ring = state in ("drafted", "rejected")
+    paint = f'fill="#fff" stroke="{COLOURS[state]}" stroke-width="1.6"' if ring else f'fill="{COLOURS[state]}"'
+    if colour:
+        paint += f' style="fill:{colour};opacity:1"'
+    cy = HEIGHT - BOTTOM + 4 if state == "blank" else _y(token * sg.BIN_FT)
+    return (
+        f'<circle class="pt {state}" data-i="{i}" cx="{_x(i):.1f}" cy="{cy:.1f}" r="{r}" {paint}>'
+        f"<title>{html.escape(title)}</title></circle>"
+    )
+
+
+def _state(profile: Profile, frame: Frame | None, i: int) -> tuple[str, int]:
+    """State and shown token of step i in a frame (or of the input, frame None)."""
+    if profile.known[i]:
+        return "known", profile.tokens[i]
+    if frame is None:
+        return "blank", 0
+    if i == frame.rejected:
+        return ("replaced", frame.replacement) if frame.replacement is not None else ("rejected", frame.rejected_token)
+    if i in frame.accepted:
+        return "accepted", frame.tokens[i]
+    if i in frame.drafted:
+        return "drafted", frame.drafted[i]
+    if frame.done[i]:
+        return "settled", frame.tokens[i]
+    return "blank", 0
+
+
+def chart_html(profile: Profile, frame: Frame | None = None, order_map: bool = False) -> str:
+    """The profile (frame None) or one frame of a run as an inline SVG chart of altitude over the steps. With
+    `order_map`, each drawn step's dot takes the colour of the model step that settled it (`status.step_colour`)."""
+    if len(profile.tokens) != sg.LENGTH:
+        raise ValueError(f"the chart draws {sg.LENGTH}-step profiles, got {len(profile.tokens)} steps")
+    parts = _axes()
+    if any(profile.hidden):
+        truth = [(i, t) for i, t in enumerate(profile.tokens) if profile.known[i] or profile.hidden[i]]
+        parts.append(_line(truth, "truth", "#9aa0a6", dash="4 3"))
+    states = [_state(profile, frame, i) for i in range(sg.LENGTH)]
+    drawn = [(i, t) for i, (s, t) in enumerate(states) if s in ("known", "accepted", "settled", "replaced")]
+    parts.append(_line(drawn, "trace", "#64748b"))
+    for i, (state, token) in enumerate(states):
+        title = f"step {i}: " + ("unknown" if state == "blank" else f"{token * sg.BIN_FT} ft ({state})")
+        if frame is not None and frame.rank[i]:
+            title += f", drawn {frame.rank[i]}th"
+        if profile.hidden[i]:
+            title += f"; real flight {profile.tokens[i] * sg.BIN_FT} ft"
+        if state == "replaced" and frame.rejected_token is not None:
+            parts.append(_dot(i, frame.rejected_token, "rejected", f"step {i}: rejected draft", r=4.5))
+        colour = status.step_colour(frame, i) if order_map and frame is not None and state != "known" else None
+        parts.append(_dot(i, token, state, title, r=1.6 if state == "blank" else 3.2, colour=colour))
+    svg = (
+        f'<svg class="signal" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="altitude over the flight, {sum(profile.known)} of {sg.LENGTH} steps known" '
+        f'font-size="10" fill="#64748b">{"".join(parts)}</svg>'
+    )
+    key = status.order_key(frame) if order_map and frame is not None else ""
+    return f'<div class="signal-chart">{svg}</div>{key}'
+
+
+def draw(value: Profile | str, frame: Frame | None = None, order_map: bool = False) -> str:
+    """The tab's drawing: a parsed profile, or text in the task's form (parsed first)."""
+    return chart_html(value if isinstance(value, Profile) else sg.parse_profile(value), frame, order_map)
+
+
+def edited(text: str) -> tuple[Profile, str, str, bool]:
+    """A typed profile, its chart, a status line, and whether it can be run; ValueError if it does not parse."""
+    profile = sg.parse_profile(text)
+    problem = sg.TASK.problem(profile)
+    if problem:
+        return profile, chart_html(profile), status.message(problem, "bad"), False
+    known, hidden = sum(profile.known), sum(profile.hidden)
+    note = f"Ready: {known} steps known, {sg.LENGTH - known} to draw"
+    note += f" ({hidden} with the real flight kept to score against)." if hidden else "."
+    return profile, chart_html(profile), status.message(note + " Press Forecast.", "info"), True
+
+
+def legend_html() -> str:
+    """The colour key of the chart, with the legend's own swatches."""
+    items = "".join(
+        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGEND
+    )
+    return f'<div class="legend">{items}</div>'
+
+
+# ---------------------------------------------------------------- plotly figures
+
+
+def _known_trace(profile: Profile) -> list[go.Scatter]:
+    """The known steps as dots and the hidden truth as a dashed line, to draw over a figure."""
+    steps = [i for i, k in enumerate(profile.known) if k]
+    out = [
+        go.Scatter(
+            x=steps,
+            y=[profile.tokens[i] * sg.BIN_FT for i in steps],
+            mode="markers",
+            name="known",
+            marker={"color": COLOURS["known"], "size": 6},
+        )
+    ]
+    if any(profile.hidden):
+        real = [i for i in range(sg.LENGTH) if profile.known[i] or profile.hidden[i]]
+        out.append(
+            go.Scatter(
+                x=real,
+                y=[profile.tokens[i] * sg.BIN_FT for i in real],
+                mode="lines",
+                name="real flight",
+                line={"color": charts.REFERENCE, "dash": "dash", "width": 1.5},
+            )
+        )
+    return out
+
+
+def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        xaxis_title="step of the flight",
+        yaxis_title="altitude (ft)",
+        height=height,
+        margin={"l": 60, "r": 10, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.25},
+        template="plotly_white",
+    )
+    fig.update_xaxes(range=[-1, sg.LENGTH])
+    fig.update_yaxes(range=[-sg.BIN_FT, TOP_FT])
+    return fig
+
+
+def density_figure(profile: Profile, probs: torch.Tensor, known: list[bool], k: int) -> go.Figure:
+    """p(altitude | known) of every unknown step from one model pass: step across, altitude up, probability as
+    colour (each column sums to 1; the colour saturates at SATURATE, so that a wide spread still shows next to a
+    certain step). `k` is the other tabs' top-k; a column shows every bin."""
+    p = probs.float().cpu().numpy()  # [T, V]
+    z = np.where(np.asarray(known, dtype=bool)[:, None], np.nan, p).T  # [V, T], known columns blank
+    top = min(float(np.nanmax(z)), SATURATE) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(range(sg.LENGTH)),
+            y=[v * sg.BIN_FT for v in range(sg.VOCAB_SIZE)],
+            colorscale="Oranges",
+            zmin=0,
+            zmax=top,
+            hovertemplate="step %{x}, %{y} ft: %{z:.3f}<extra></extra>",
+            colorbar={"title": {"text": "p"}},
+        )
+    )
+    for trace in _known_trace(profile):
+        fig.add_trace(trace)
+    return _layout(fig, "One model pass: p(altitude) of every unknown step", height=360)
+
+
+def fan_chart(profile: Profile, samples: list[list[int]]) -> go.Figure:
+    """The median and the 50 % and 90 % bands of many draws (tokens [N][T]) at every step, over the known steps."""
+    feet = sg.dequantise(samples).astype(float)  # [N, T]
+    q05, q25, q50, q75, q95 = np.percentile(feet, [5, 25, 50, 75, 95], axis=0)
+    steps = list(range(feet.shape[1]))
+    fig = go.Figure()
+    for lo, hi, name, alpha in ((q05, q95, "90 % of draws", 0.18), (q25, q75, "50 % of draws", 0.35)):
+        fig.add_trace(go.Scatter(x=steps, y=lo, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=hi,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=f"rgba(224, 123, 0, {alpha})",
+                name=name,
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(go.Scatter(x=steps, y=q50, mode="lines", name="median", line={"color": charts.SIGMA, "width": 2}))
+    for trace in _known_trace(profile):
+        fig.add_trace(trace)
+    return _layout(fig, f"Spread of {len(samples)} draws")
+
+
+def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> go.Figure:
+    """Draw n completions of one profile in one batch with the chosen settings (seeds differ by row through the
+    batch's generator) and show their fan chart. At temperature 0 every draw is the same: the fan is a line."""
+    profile = sg.TASK.parse(value, model)
+    problem = sg.TASK.problem(profile)
+    if problem:
+        raise ValueError(problem)
+    tokens, known = sg.TASK.encode(profile)
+    s = settings.checked()
+    out = sample(
+        model, tokens.expand(n, -1).to(model.device), known.expand(n, -1).to(model.device), **s.engine_kwargs()
+    )
+    fig = fan_chart(profile, out.tokens.cpu().tolist())
+    if s.temperature == 0:
+        fig.update_layout(title={"text": f"Spread of {n} draws (temperature 0: every draw is the greedy one)"})
+    return fig
+
+
+VIEW = TaskView(sg.TASK, draw, density_figure)
