@@ -217,3 +217,20 @@ def test_canvas_pins_keep_their_words_and_never_overlap():
     assert tx.decode(list(c.ids[: c.known.index(False)])) == "KING:"
     with pytest.raises(ValueError, match="overlaps an earlier pin"):
         text_view.canvas(20, "0: KING: of all\n1: crown", 128)
+
+
+def test_a_finished_maze_is_drawn_clean_and_the_heatmap_marks_s_and_g():
+    import re
+
+    from views import charts
+
+    torch.manual_seed(0)
+    model = SigmaGPT(SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))).eval()
+    maze = mz.parse(MAZE)
+    tokens, known = mz.encode(maze)
+    last = list(frames(model, tokens, known, Settings("exact", "random", 5, 1.0, 3)))[-1]
+    states = {c for cls in re.findall(r'class="cell ([^"]*)"', maze_view.board_html(maze, last)) for c in cls.split()}
+    assert not states & {"accepted", "drafted", "rejected", "replaced", "on"}  # one colour for the path, no step states
+    fig = charts.grid_heatmap([[0.5] * 9 for _ in range(9)], start=maze.start, goal=maze.goal)
+    assert {a.text for a in fig.layout.annotations} == {"<b>S</b>", "<b>G</b>"}
+    assert list(fig.data[0].x) == list(range(1, 10)) and tuple(fig.layout.xaxis.range) == (0.5, 9.5)
