@@ -17,6 +17,7 @@ import os
 import statistics
 import threading
 import time
+from collections.abc import Callable
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -75,27 +76,25 @@ def flood(url: str, stop: threading.Event, tally: collections.Counter, n: int = 
             tally[_kind(err)] += 1
 
 
-def heavy(url: str, stop: threading.Event, tally: collections.Counter, address: str = "10.0.0.67") -> None:
-    c = client(url, address)
-    while not stop.is_set():
-        try:
-            c.predict(HEAVY_FILL, "burst", "random", 16, 1.0, 0, api_name="/fill_text")
-            tally["finished"] += 1
-        except Exception as err:
-            tally[_kind(err)] += 1
-            time.sleep(0.5)
+def looping(api_name: str, *args) -> Callable:
+    """An attacker that calls one endpoint again and again, pausing only after a refusal."""
+
+    def attack(url: str, stop: threading.Event, tally: collections.Counter, address: str) -> None:
+        c = client(url, address)
+        while not stop.is_set():
+            try:
+                c.predict(*args, api_name=api_name)
+                tally["finished"] += 1
+            except Exception as err:
+                tally[_kind(err)] += 1
+                time.sleep(0.5)
+
+    return attack
 
 
-def slow(url: str, stop: threading.Event, tally: collections.Counter, address: str = "10.0.0.68") -> None:
-    """The page's own run event (model work only since the animation moved out of the model slots)."""
-    c = client(url, address)
-    while not stop.is_set():
-        try:
-            c.predict(MAZE, "sequential", "random", 5, 0.0, 0, api_name="/maze_solve")
-            tally["finished"] += 1
-        except Exception as err:
-            tally[_kind(err)] += 1
-            time.sleep(0.5)
+heavy = looping("/fill_text", HEAVY_FILL, "burst", "random", 16, 1.0, 0)  # the costliest fill the limits allow
+# the page's own run event (model work only since the animation moved out of the model slots)
+slow = looping("/maze_solve", MAZE, "sequential", "random", 5, 0.0, 0)
 
 
 def oversize(url: str, stop: threading.Event, tally: collections.Counter, n: int = 200) -> None:

@@ -12,14 +12,13 @@ import inspect
 import json
 from collections.abc import Callable, Iterator
 
-from sigma.sampling import conditional_density
 from sigma.settings import BOUNDS, SAMPLERS, Settings
 from sigma.task import Task, top_choices
 from sigma.tasks import get
 from views import charts
 from views.models import SLOTS, model_of
 from views.race import race
-from views.runs import Frame, start
+from views.runs import Frame, one_pass, start
 
 
 def _step(task: Task, value, frame: Frame) -> dict:
@@ -126,9 +125,6 @@ def density(task: str, sequence: str, k: int = 5) -> dict:
         raise ValueError(f"k must be an integer between 1 and 50, got {str(k)[:40]!r}")
     model = model_of(SLOTS[the_task.name])
     value = the_task.parse(sequence, model)
-    tokens, known = the_task.encode(value)
-    if bool(known.all()):
-        raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
-    probs = conditional_density(model, tokens[None].to(model.device), known[None].to(model.device))[0].cpu()
-    top = top_choices(the_task, probs, known.tolist(), k)
+    tokens, known = (t.tolist() for t in the_task.encode(value))
+    top = top_choices(the_task, one_pass(model, tokens, known), known, k)
     return {"positions": [{"position": the_task.position(value, i), "top": t} for i, t in top]}

@@ -20,13 +20,13 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
-from sigma.sampling import conditional_density
 from sigma.settings import Settings
 from sigma.tasks import maze as mz
+from sigma.tasks import text as tx
 from views import charts, export, maze_view, status, text_view
 from views.models import MAZE, SLOTS, TEXT, model_of
 from views.race import clock, race, race_html
-from views.runs import Frame, Run, start
+from views.runs import Frame, Run, one_pass, start
 from views.view import TaskView
 
 SPEEDS = {"instant": 0.0, "fast": 0.05, "normal": 0.2, "slow": 0.5}  # seconds between frames
@@ -266,10 +266,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
             tokens, known = frame.tokens, frame.done
         else:
             tokens, known = (t.tolist() for t in task.encode(value))
-        if all(known):
-            raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
-        probs = conditional_density(model, _batch(tokens, model), _batch(known, model))[0]
-        return Shown(view.density_figure(value, probs.cpu(), known, int(k)), gr.skip())
+        return Shown(view.density_figure(value, one_pass(model, tokens, known), known, int(k)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed) -> Raced:
         settings = Settings(task.defaults.sampler, order, num_orders, temperature, seed)
@@ -307,12 +304,6 @@ def run_handlers(view: TaskView) -> RunHandlers:
         race_animate=reports(Raced)(_named(animate_race, f"{name}_race_animate")),
         export=reports(Shown)(_named(export_run, f"{name}_export")),
     )
-
-
-def _batch(values: list, model):
-    import torch
-
-    return torch.tensor([values], device=model.device)
 
 
 def _named(fn: Callable, name: str) -> Callable:
@@ -363,13 +354,13 @@ def block_size() -> int:
 def _passage_outputs(passage: text_view.Passage, note: str = "") -> Edited:
     note = note or text_view.notes(passage)
     line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
-    fillable = text_view.tx.TASK.problem(passage) is None
+    fillable = tx.TASK.problem(passage) is None
     return Edited(passage, text_view.tokens_html(passage), line, gr.update(interactive=fillable))
 
 
 @reports(Edited)
 def text_parse(text: str) -> Edited:
-    return _passage_outputs(text_view.tx.parse_passage(text, block_size()))
+    return _passage_outputs(tx.parse_passage(text, block_size()))
 
 
 @reports(Edited)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from sigma import SigmaGPT
-from sigma.sampling import stream
+from sigma.sampling import conditional_density, stream
 from sigma.settings import Settings
 from sigma.task import Task
 
@@ -122,6 +122,15 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def one_pass(model: SigmaGPT, tokens: list[int], known: list[bool]) -> torch.Tensor:
+    """p(x_r | known) of every position from one model pass, [T, V] on the CPU; ValueError when nothing
+    is unknown, since then there is nothing to look at."""
+    if all(known):
+        raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
+    batch = {"device": model.device}
+    return conditional_density(model, torch.tensor([tokens], **batch), torch.tensor([known], **batch))[0].cpu()
 
 
 @dataclass
