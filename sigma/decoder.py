@@ -24,10 +24,13 @@ def _self_only(b: int, S: int, device) -> Tensor:
 
 
 class Decoder:
-    def __init__(self, model: SigmaGPT, tokens: Tensor, known: Tensor, order: Tensor):
+    def __init__(self, model: SigmaGPT, tokens: Tensor, known: Tensor, order: Tensor, forbid: Tensor | None = None):
         cfg = model.config
         B, T = tokens.shape
         self.model = model
+        # tokens that may not be written at a position (bool, broadcast to [B, T, V]); every pass masks them,
+        # so drafts and verification share one renormalised distribution and the samplers stay exact
+        self.forbid = None if forbid is None else forbid.to(tokens.device).expand(B, T, cfg.vocab_size)
         self.tokens = tokens.clone()
         self.done = known.clone()
         self.order = order
@@ -62,7 +65,7 @@ class Decoder:
         mask = torch.cat([past_valid[:, None, :].expand(b, R, -1), _self_only(b, R, pos.device)], dim=2)
         logits, presents = self.model(in_tok, in_pos, pos, past, mask)
         self._count(rows, valid.sum(dim=1))
-        return logits, presents
+        return self._allowed(rows, pos, logits), presents
 
     def verify(self, rows: Tensor, pos: Tensor, tok: Tensor, valid: Tensor):
         """Logits [b, m, V]: entry i scores position pos[:, i] after reading tok[:, :i] at pos[:, :i].
@@ -78,7 +81,7 @@ class Decoder:
         unique_rows = torch.unique(rows)
         self.model_calls[unique_rows] += 1
         self.processed.index_add_(0, rows, valid.sum(dim=1))
-        return logits, presents
+        return self._allowed(rows, pos, logits), presents
 
     def chain(self, rows: Tensor, pos: Tensor, tok: Tensor, n_chain: Tensor, extra: Tensor, extra_valid: Tensor):
         """Verify and look ahead in one pass, for the windowed samplers.
@@ -108,7 +111,7 @@ class Decoder:
         mask = torch.cat([past_valid[:, None, :].expand(b, C + R, -1), new], dim=2)
         logits, presents = self.model(x_tok, x_pos, out_pos, past, mask)
         self._count(rows, n_chain + extra_valid.sum(dim=1))
-        return logits, presents
+        return self._allowed(rows, out_pos, logits), presents
 
     # -- settling results -----------------------------------------------------------------------
 
@@ -159,7 +162,14 @@ class Decoder:
         self.cache.append(rows, prefix_kv, torch.arange(b, device=device), n)
         self.prefilled[rows] = True
         self._count(rows, n + valid.sum(dim=1))
-        return logits[:, P:], [(k[:, :, P:], v[:, :, P:]) for k, v in presents]
+        return self._allowed(rows, out_pos, logits[:, P:]), [(k[:, :, P:], v[:, :, P:]) for k, v in presents]
+
+    def _allowed(self, rows: Tensor, pos: Tensor, logits: Tensor) -> Tensor:
+        """Logits with the forbidden tokens of each output position at -inf."""
+        if self.forbid is None:
+            return logits
+        banned = self.forbid[rows[:, None], pos.clamp(max=self.forbid.shape[1] - 1)]
+        return logits.masked_fill(banned, float("-inf"))
 
     def _count(self, rows: Tensor, slots: Tensor) -> None:
         self.model_calls[rows] += 1

@@ -374,6 +374,23 @@ def _check_args(model: SigmaGPT, tokens, known, sampler: str, order, temperature
     return tokens.to(device), known.to(device=device, dtype=torch.bool)
 
 
+def check_forbid(forbid: Tensor | None, tokens: Tensor, model: SigmaGPT) -> Tensor | None:
+    """A forbid mask that broadcasts to [B, T, V] and leaves every position at least one token."""
+    if forbid is None:
+        return None
+    B, T = tokens.shape
+    shape = (B, T, model.config.vocab_size)
+    if not isinstance(forbid, Tensor) or forbid.dtype != torch.bool:
+        raise ValueError("forbid must be a bool tensor that broadcasts to [B, T, vocab_size]")
+    try:
+        full = forbid.expand(shape)
+    except RuntimeError:
+        raise ValueError(f"forbid of shape {tuple(forbid.shape)} does not broadcast to {shape}") from None
+    if full.all(dim=-1).any():
+        raise ValueError("forbid leaves a position with no token it may take")
+    return forbid
+
+
 @torch.inference_mode()
 def stream(
     model: SigmaGPT,
@@ -387,17 +404,20 @@ def stream(
     seed: int = 0,
     window: int | str | None = "auto",
     method: str | None = None,
+    forbid: Tensor | None = None,
 ) -> Iterator[StepEvent]:
     """Complete the unknown positions of tokens [B, T] (known [B, T] marks the fixed ones), yielding one
     event per model step; the last event has finished=True and the completed tokens.
 
     `window` (burst, exact, exact-confident): "auto" verifies as many drafts per step as pay for their
     cost (see sigma.window), an int at most that many, None every remaining position (two passes per
-    step, the unwindowed samplers). `method` is the old name of `sampler`."""
+    step, the unwindowed samplers). `forbid` (bool, broadcast to [B, T, V]) marks tokens that may not be
+    written at a position: every sampler then draws from the model's distribution renormalised over the
+    rest, exactly. `method` is the old name of `sampler`."""
     sampler = _renamed(method, sampler)
     tokens, known = _check_args(model, tokens, known, sampler, order, temperature, num_orders, window)
     gen = torch.Generator(device=model.device).manual_seed(seed)
-    dec = Decoder(model, tokens, known, make_order(order, known, gen))
+    dec = Decoder(model, tokens, known, make_order(order, known, gen), check_forbid(forbid, tokens, model))
     run = _Run(dec, sampler, order, temperature, num_orders, gen, window)
     step = 0
     rows = dec.active_rows()
@@ -431,12 +451,14 @@ def sample(
     keep_events: bool = False,
     window: int | str | None = "auto",
     method: str | None = None,
+    forbid: Tensor | None = None,
 ) -> SampleResult:
     """Run `stream` to the end and return the completed tokens with per-row counts."""
     start = time.perf_counter()
     events, steps, last = [], None, None
     settings = {"sampler": _renamed(method, sampler), "order": order, "temperature": temperature}
-    for event in stream(model, tokens, known, **settings, num_orders=num_orders, seed=seed, window=window):
+    more = {"num_orders": num_orders, "seed": seed, "window": window, "forbid": forbid}
+    for event in stream(model, tokens, known, **settings, **more):
         if steps is None:
             steps = torch.zeros_like(event.model_calls)
         for rs in event.rows:
@@ -464,13 +486,18 @@ def _renamed(method: str | None, sampler: str) -> str:
 
 @torch.inference_mode()
 def conditional_density(
-    model: SigmaGPT, tokens: Tensor, known: Tensor, order: str | Tensor | list = "l2r", temperature: float = 1.0
+    model: SigmaGPT,
+    tokens: Tensor,
+    known: Tensor,
+    order: str | Tensor | list = "l2r",
+    temperature: float = 1.0,
+    forbid: Tensor | None = None,
 ) -> Tensor:
     """p(x_r | known) for every position r at once, from one model pass: [B, T, V].
     Known positions get a one-hot row of their own token."""
     tokens, known = _check_args(model, tokens, known, "exact", order, temperature, 1, None)
     gen = torch.Generator(device=model.device).manual_seed(0)
-    dec = Decoder(model, tokens, known, make_order(order, known, gen))
+    dec = Decoder(model, tokens, known, make_order(order, known, gen), check_forbid(forbid, tokens, model))
     out = torch.nn.functional.one_hot(tokens, model.config.vocab_size).float()
     rows = dec.active_rows()
     if len(rows):

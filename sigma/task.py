@@ -51,8 +51,16 @@ class Task(Protocol[Value]):
     def problem(self, value: Value) -> str | None:
         """Why sampling cannot start on this value (nothing to fill, no valid answer exists), or None."""
 
+    def resolve(self, value: Value, model: SigmaGPT, settings: Settings) -> Value:
+        """The value with whatever the model must decide before sampling decided (the length of a text's
+        "[...]" blank), or the value itself."""
+
     def encode(self, value: Value) -> tuple[Tensor, Tensor]:
         """Tokens [T] and known [T] (bool) of the value: the sampler fills the unknown positions."""
+
+    def forbid(self, value: Value) -> Tensor | None:
+        """Tokens each position may not take (bool [T, V]), or None; the samplers then draw from the model's
+        distribution renormalised over the rest (a line break in the middle of a verse line, say)."""
 
     def show(self, value: Value, tokens: list[int], done: list[bool]) -> str:
         """A (partial) run as plain text: the maze's ASCII with its path, the passage with its fills."""

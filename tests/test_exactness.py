@@ -166,3 +166,38 @@ def test_confident_order_settles_every_token_from_its_conditional(fitted_model, 
     print(f"\nlargest |z| of settled tokens against their conditionals (window {window}): {figures}")
     assert figures["exact-confident"] < 4.5
     assert figures["burst"] > 4.5  # the statistic does catch a biased sampler
+
+
+def renormalised_joint(model, forbid: torch.Tensor) -> torch.Tensor:
+    """The l2r chain of the model's conditionals, each renormalised over the tokens `forbid` [T, V] allows."""
+    order = torch.arange(T).expand(len(ALL), T)
+    with torch.no_grad():
+        logits, _ = model(*model.slots(ALL, order))
+    logp = torch.log_softmax(logits.float().masked_fill(forbid, float("-inf")), dim=-1)
+    return logp.gather(2, ALL[..., None])[..., 0].sum(dim=1).exp()
+
+
+def test_forbidden_tokens_never_appear_and_the_rest_keep_their_renormalised_odds(fitted_model):
+    """Forbidding token 2 at positions 1 and 3 must give the chain of renormalised conditionals, under
+    every exact sampler (the same noise-floor tolerance as above), and never a forbidden token."""
+    forbid = torch.zeros(T, V, dtype=torch.bool)
+    forbid[[1, 3], 2] = True
+    joint = renormalised_joint(fitted_model, forbid)
+    floor, spread = noise_floor(joint)
+    tokens = torch.zeros(N_SAMPLES, T, dtype=torch.long)
+    known = torch.zeros(N_SAMPLES, T, dtype=torch.bool)
+    figures = {}
+    for sampler, window in (("sequential", None), ("exact", "auto"), ("exact", None)):
+        out = sample(fitted_model, tokens, known, sampler=sampler, order="l2r", seed=5, window=window, forbid=forbid)
+        assert not (out.tokens[:, [1, 3]] == 2).any(), sampler
+        figures[f"{sampler} {window}"] = tv(empirical(out.tokens), joint)
+    print(f"\nTV with forbidden tokens: floor {floor:.4f} ± {spread:.4f}; {figures}")
+    assert all(v < floor + 4 * spread for v in figures.values()), figures
+
+
+def test_forbid_is_checked(fitted_model):
+    tokens, known = torch.zeros(1, T, dtype=torch.long), torch.zeros(1, T, dtype=torch.bool)
+    with pytest.raises(ValueError, match="no token"):
+        sample(fitted_model, tokens, known, forbid=torch.ones(T, V, dtype=torch.bool))
+    with pytest.raises(ValueError, match="broadcast"):
+        sample(fitted_model, tokens, known, forbid=torch.zeros(T + 1, V, dtype=torch.bool))

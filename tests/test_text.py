@@ -181,6 +181,7 @@ def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     bench_text.add_arguments(parser)
     flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2", "--n-val", "4"]
+    flags += ["--n-phrases", "2"]
     result = bench_text.run(parser.parse_args([*flags, "--threads", "0"]))
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == result
     quiet = bench_text.run(parser.parse_args([*flags, "--threads", "0", "--json"]))
@@ -192,3 +193,6 @@ def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
             assert {"calls_per_token", "steps", "nll", "nll_se", "seconds"} <= set(result[section][sampler])
     assert result["generate"]["sequential"]["calls_per_token"] == 1.0
     assert set(result["infill_phrases"]) == {"random", "l2r"} and "exact" in result["speedup"]
+    assert {"real_word_rate", "newline_rate"} <= set(result["phrases"]["fills"])
+    assert {"exact", "within_one"} <= set(result["phrases"]["unknown_length"])
+    assert {"sigma_l2r", "sigma_random", "sigma_infill", "baseline_l2r"} <= set(result["val_bpc"])

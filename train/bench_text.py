@@ -23,9 +23,10 @@ from torch import Tensor
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.tasks.text import corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from sigma.tasks.text import TASK, corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
 from train.loop import apply_threads
 from train.text import val_loss, val_spans, val_windows
+from train.text_measures import blanked_phrases, fill_phrases, length_choices, phrase_bits, windows_bits
 from train.variants import variants
 
 
@@ -97,11 +98,29 @@ def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: 
     return out
 
 
+def phrase_figures(model: SigmaGPT, n: int) -> dict:
+    """Held-out phrases of 2-5 words blanked inside verse lines, filled with the app's default settings (line
+    breaks forbidden there, as the app does, and allowed); and phrases of 1-4 words as "[...]" blanks."""
+    room = 2 * model.config.block_size  # characters that surely fit: the corpus averages 2.3 or more per token
+    phrases = blanked_phrases(n, seed=1, max_chars=room)
+    return {
+        "n": n,
+        "bpc_random": round(phrase_bits(model, phrases, "random"), 4),
+        "fills": fill_phrases(model, phrases, TASK.defaults).as_json(),
+        "fills_newlines_allowed": fill_phrases(model, phrases, TASK.defaults, forbid_newlines=False).as_json(),
+        "unknown_length": length_choices(
+            model, blanked_phrases(n, words=(1, 4), seed=2, max_chars=room), TASK.defaults
+        ),
+        "settings": {"sampler": TASK.defaults.sampler, "order": TASK.defaults.order},
+    }
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", default="checkpoints/text", help="σ-GPT checkpoint folder or hub id")
     p.add_argument("--baseline", default="checkpoints/text-l2r", help="left-to-right baseline checkpoint")
     p.add_argument("--n", type=int, default=12, help="sequences per sampler, for generation and for infilling")
     p.add_argument("--n-val", type=int, default=64, help="validation windows for the losses")
+    p.add_argument("--n-phrases", type=int, default=64, help="held-out passages with a phrase blanked inside a line")
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--order", default="random", help="order of the σ-GPT samplers: random, l2r, r2l, fractal")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
@@ -117,7 +136,8 @@ def run(args: argparse.Namespace) -> dict:
     T = sigma.config.block_size
     if base.config.block_size != T or base.config.vocab_size != sigma.config.vocab_size:
         raise ValueError("the σ-GPT and the baseline must share block_size and vocabulary")
-    val = val_windows(T, n_val)
+    vocab = sigma.config.vocab_size
+    val = val_windows(T, n_val, vocab_size=vocab)
     result: dict = {
         "val_loss": {
             "sigma_l2r": round(val_loss(sigma, val, "l2r"), 4),
@@ -128,6 +148,14 @@ def run(args: argparse.Namespace) -> dict:
         }
     }
     say("validation loss (nats/token):", result["val_loss"])
+    losses = result["val_loss"]
+    result["val_bpc"] = {
+        name: round(windows_bits(sigma, val, losses[name]), 4) for name in ("sigma_l2r", "sigma_random", "baseline_l2r")
+    }
+    result["val_bpc"]["sigma_infill"] = round(windows_bits(sigma, val, losses["sigma_infill"], val_spans(val)), 4)
+    say("validation loss (bits/character):", result["val_bpc"])
+    result["phrases"] = phrase_figures(sigma, args.n_phrases)
+    say("phrases blanked inside lines, filled with the app's defaults:", result["phrases"])
 
     length = min(256, T)
     say(f"\nunconditional generation of {length} tokens, {n} sequences, temperature {temperature}:")
@@ -136,7 +164,7 @@ def run(args: argparse.Namespace) -> dict:
     result["generate"], gen_samples = compare(sigma, base, tokens, nothing, order, temperature, say)
 
     _, val_names = split_plays()
-    passages = windows(corpus_tokens(val_names), n, length, torch.Generator().manual_seed(1))
+    passages = windows(corpus_tokens(val_names, vocab), n, length, torch.Generator().manual_seed(1))
     known = random_blanks(passages.shape, 0.5, gen=torch.Generator().manual_seed(2))
     say(f"\ninfilling {n} validation passages of {length} tokens, half of the tokens blanked at random:")
     result["infill"], fill_samples = compare(sigma, base, passages, known, order, temperature, say)
@@ -158,7 +186,7 @@ def run(args: argparse.Namespace) -> dict:
     say("batched generation, 16 sequences at once (tokens/s):", result["batched_tokens_per_second"])
     result["settings"] = {"tokens": length, "block_size": T, "n": n, "n_val_windows": n_val, "order": order}
     result["settings"]["temperature"] = temperature
-    say("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0]))
-    say("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0]))
+    say("\nan exact-sampler infill ([...] = filled in):\n" + show_fill(fill_samples["exact"][0], known[0], vocab))
+    say("\nan exact-sampler generation:\n" + decode(gen_samples["exact"][0], vocab))
     print(json.dumps(result))
     return result

@@ -10,7 +10,13 @@ import argparse
 import importlib
 
 TRAIN = {"maze": "train.maze", "text": "train.text", "signal": "train.signal", "ship": "train.ship"}
-BENCH = {"toy": "train.bench_toy", "maze": "train.bench_maze", "text": "train.bench_text", "cost": "train.bench_cost"}
+BENCH = {
+    "toy": "train.bench_toy",
+    "maze": "train.bench_maze",
+    "text": "train.bench_text",
+    "cost": "train.bench_cost",
+    "tokenizers": "train.bench_tokenizers",
+}
 
 
 def main(prog: str, description: str | None, commands: dict[str, str], argv: list[str] | None = None) -> None:

@@ -15,15 +15,17 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma.tasks.text import VOCAB_SIZE, corpus_tokens, random_spans, split_plays, windows
+from sigma.tasks.text import VOCAB_SIZE, VOCAB_SIZES, corpus_tokens, random_spans, split_plays, windows
 from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
+from train.retokenize import transplant
 from train.ship import ship
+from train.text_measures import windows_bits
 
 
-def val_windows(block_size: int, n: int, seed: int = 0) -> Tensor:
+def val_windows(block_size: int, n: int, seed: int = 0, vocab_size: int = VOCAB_SIZE) -> Tensor:
     """A fixed set of validation windows [n, block_size] from the held-out plays."""
     _, val = split_plays()
-    return windows(corpus_tokens(val), n, block_size, torch.Generator().manual_seed(seed))
+    return windows(corpus_tokens(val, vocab_size), n, block_size, torch.Generator().manual_seed(seed))
 
 
 @torch.no_grad()
@@ -73,6 +75,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="share of batches that blank random spans and score only those (what the demo asks of the model)",
     )
     p.add_argument("--block-size", type=int, default=256)
+    p.add_argument(
+        "--vocab",
+        type=int,
+        choices=VOCAB_SIZES,
+        help=f"BPE vocabulary size (default: a fresh model's {VOCAB_SIZE}, else the starting model's); "
+        "larger than --init's, the model is moved to it (train/retokenize.py)",
+    )
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--val-windows", type=int, default=32, help="validation windows scored at each evaluation")
     p.add_argument("--ship", help="also write the final weights in float16 with config.json to this folder")
@@ -87,7 +96,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
     def fresh() -> SigmaGPT:
         config = SigmaConfig(
-            vocab_size=VOCAB_SIZE,
+            vocab_size=args.vocab or VOCAB_SIZE,
             block_size=args.block_size,
             n_layer=args.n_layer,
             n_head=args.n_head,
@@ -97,10 +106,14 @@ def run(args: argparse.Namespace) -> list[dict]:
         return SigmaGPT(config)
 
     model = starting_model(args, fresh, dropout=args.dropout)
-    args.block_size = model.config.block_size
+    if args.vocab and args.vocab != model.config.vocab_size:
+        if args.resume and (Path(args.out) / "train_state.json").exists():
+            raise SystemExit(f"{args.out} holds a {model.config.vocab_size}-token run: resume it without --vocab")
+        model = transplant(model, args.vocab)
+    args.block_size, vocab = model.config.block_size, model.config.vocab_size
     train_names, _ = split_plays()
-    stream = corpus_tokens(train_names)
-    val = val_windows(args.block_size, args.val_windows)
+    stream = corpus_tokens(train_names, vocab)
+    val = val_windows(args.block_size, args.val_windows, vocab_size=vocab)
     val_known = val_spans(val)
     print(f"{model.num_params():,} parameters; {stream.numel():,} training tokens; order {args.order}")
 
@@ -111,10 +124,15 @@ def run(args: argparse.Namespace) -> list[dict]:
         return tokens, torch.zeros_like(tokens, dtype=torch.bool)
 
     def evaluate(m: SigmaGPT) -> dict:
+        l2r, rand = val_loss(m, val, "l2r"), val_loss(m, val, "random")
+        infill = val_loss(m, val, "random", known=val_known)
         return {
-            "val_l2r": round(val_loss(m, val, "l2r"), 4),
-            "val_random": round(val_loss(m, val, "random"), 4),
-            "val_infill": round(val_loss(m, val, "random", known=val_known), 4),
+            "val_l2r": round(l2r, 4),
+            "val_random": round(rand, 4),
+            "val_infill": round(infill, 4),
+            "bpc_l2r": round(windows_bits(m, val, l2r), 4),
+            "bpc_random": round(windows_bits(m, val, rand), 4),
+            "bpc_infill": round(windows_bits(m, val, infill, val_known), 4),
         }
 
     log = train(model, batch_fn, cfg, args.out, evaluate, resume=args.resume, progress=not args.no_progress)

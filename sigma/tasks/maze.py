@@ -597,6 +597,12 @@ class MazeTask:
         reason = unsolvable_reason(maze)
         return f"This maze cannot be solved: {reason}." if reason else None
 
+    def resolve(self, maze: Maze, model, settings: Settings) -> Maze:
+        return maze
+
+    def forbid(self, maze: Maze) -> None:
+        return None  # the pins already say where the path may not go
+
     def encode(self, maze: Maze) -> tuple[Tensor, Tensor]:
         return encode(maze)
 

@@ -318,6 +318,12 @@ class SignalTask:
             return "Nothing is unknown: write ? (or [altitude]) for the steps the model should draw."
         return None
 
+    def resolve(self, profile: Profile, model, settings: Settings) -> Profile:
+        return profile
+
+    def forbid(self, profile: Profile) -> None:
+        return None  # any altitude may follow any other: the model has learned what is plausible
+
     def encode(self, profile: Profile) -> tuple[Tensor, Tensor]:
         return torch.tensor(profile.tokens, dtype=torch.long), torch.tensor(profile.known, dtype=torch.bool)
 

@@ -32,8 +32,11 @@ from sigma.settings import Settings
 # GPT-2's split: words with their leading space, numbers, punctuation runs, whitespace.
 SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 RANKS_FILE = Path(__file__).with_name("shakespeare_bpe.tiktoken")
-VOCAB_SIZE = 1024
-BLANK = re.compile(r"\[(_+)\]|\{([^{}]*)\}")  # "[___]": three blank tokens; "{words}": the tokens of those words
+VOCAB_SIZE = 1024  # the shipped model's vocabulary
+VOCAB_SIZES = (1024, 4096, 8192)  # the vocabularies compared in the tokenizer A/B
+# "[___]": three blank tokens; "[...]": a blank whose length the model chooses; "{words}": the tokens of those words
+BLANK = re.compile(r"\[(_+)\]|\[(\.\.\.|…)\]|\{([^{}]*)\}")
+MAX_LENGTH = 8  # the longest a "[...]" blank may be, unless the caller says otherwise
 
 
 # ---------------------------------------------------------------- tokenizer
@@ -102,15 +105,21 @@ def make_encoding(ranks: dict[bytes, int], name: str = "shakespeare-bpe") -> tik
     return tiktoken.Encoding(name, pat_str=SPLIT_PATTERN, mergeable_ranks=ranks, special_tokens={})
 
 
-@lru_cache(maxsize=1)
-def get_encoding() -> tiktoken.Encoding:
-    """The shipped 1024-token Shakespeare BPE."""
-    if not RANKS_FILE.exists():
-        raise FileNotFoundError(f"{RANKS_FILE} is missing: rebuild it with `python -m sigma.tasks.text`")
-    return make_encoding(read_ranks(RANKS_FILE))
+def ranks_file(vocab_size: int) -> Path:
+    """Where the BPE of `vocab_size` tokens lives; the shipped one keeps its historical name."""
+    return RANKS_FILE if vocab_size == 1024 else RANKS_FILE.with_name(f"shakespeare_bpe_{vocab_size}.tiktoken")
 
 
-def encode(text: str) -> list[int]:
+@lru_cache(maxsize=4)
+def get_encoding(vocab_size: int = VOCAB_SIZE) -> tiktoken.Encoding:
+    """The Shakespeare BPE of `vocab_size` tokens (default: the shipped model's)."""
+    path = ranks_file(vocab_size)
+    if not path.exists():
+        raise FileNotFoundError(f"{path.name} is missing: build it with `python -m sigma.tasks.text {vocab_size}`")
+    return make_encoding(read_ranks(path), name=f"shakespeare-bpe-{vocab_size}")
+
+
+def encode(text: str, vocab_size: int = VOCAB_SIZE) -> list[int]:
     """Token ids of `text`; exact for every string of Unicode scalar values."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
@@ -118,16 +127,17 @@ def encode(text: str) -> list[int]:
         text.encode("utf-8")
     except UnicodeEncodeError as err:
         raise ValueError(f"text holds a lone surrogate at index {err.start}: it is not valid Unicode") from None
-    return get_encoding().encode_ordinary(text)
+    return get_encoding(vocab_size).encode_ordinary(text)
 
 
-def decode(ids: list[int] | Tensor) -> str:
+def decode(ids: list[int] | Tensor, vocab_size: int = VOCAB_SIZE) -> str:
     """Text of token ids; bytes that do not form UTF-8 (a cut multi-byte character) show as U+FFFD."""
     ids = ids.tolist() if isinstance(ids, Tensor) else list(ids)
-    bad = [i for i in ids if not 0 <= i < get_encoding().n_vocab]
+    enc = get_encoding(vocab_size)
+    bad = [i for i in ids if not 0 <= i < enc.n_vocab]
     if bad:
-        raise ValueError(f"token id {bad[0]} is outside the vocabulary [0, {get_encoding().n_vocab})")
-    return get_encoding().decode(ids)
+        raise ValueError(f"token id {bad[0]} is outside the vocabulary [0, {enc.n_vocab})")
+    return enc.decode(ids)
 
 
 # ---------------------------------------------------------------- corpus
@@ -180,16 +190,16 @@ def split_plays(val_plays: int = 4, seed: int = 0) -> tuple[list[str], list[str]
     return [n for n in names if n not in val], val
 
 
-@lru_cache(maxsize=64)
-def play_tokens(name: str) -> tuple[int, ...]:
+@lru_cache(maxsize=128)
+def play_tokens(name: str, vocab_size: int = VOCAB_SIZE) -> tuple[int, ...]:
     if name not in load_plays():
         raise ValueError(f"unknown play {name!r}: use one of {', '.join(load_plays())}")
-    return tuple(encode(load_plays()[name]))
+    return tuple(encode(load_plays()[name], vocab_size))
 
 
-def corpus_tokens(names: list[str]) -> Tensor:
+def corpus_tokens(names: list[str], vocab_size: int = VOCAB_SIZE) -> Tensor:
     """One long LongTensor of the named plays, tokenized and concatenated."""
-    return torch.tensor([t for n in names for t in play_tokens(n)], dtype=torch.long)
+    return torch.tensor([t for n in names for t in play_tokens(n, vocab_size)], dtype=torch.long)
 
 
 def windows(stream: Tensor, n: int, length: int, gen: torch.Generator) -> Tensor:
@@ -203,30 +213,46 @@ def windows(stream: Tensor, n: int, length: int, gen: torch.Generator) -> Tensor
 # ---------------------------------------------------------------- blanks
 
 
-def parse_blanks(text: str, block_size: int | None = None) -> tuple[Tensor, Tensor]:
+def parse_template(text: str, vocab_size: int = VOCAB_SIZE) -> tuple[list[int], list[bool], list[int]]:
+    """Token ids, known flags, and where each "[...]" blank sits (an index into the ids: its tokens go
+    before that one) for text in the blank syntax; see `parse_blanks`."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    ids: list[int] = []
+    known: list[bool] = []
+    gaps: list[int] = []
+    last = 0
+    for m in BLANK.finditer(text):
+        before = text[last : m.start()]
+        space = " " if before.endswith(" ") else ""
+        piece = encode(before.removesuffix(space), vocab_size)
+        ids += piece
+        known += [True] * len(piece)
+        if m.group(2):
+            gaps.append(len(ids))
+        else:
+            blank = [0] * len(m.group(1)) if m.group(1) else encode(space + m.group(3), vocab_size)
+            ids += blank
+            known += [False] * len(blank)
+        last = m.end()
+    piece = encode(text[last:], vocab_size)
+    ids += piece
+    known += [True] * len(piece)
+    return ids, known, gaps
+
+
+def parse_blanks(text: str, block_size: int | None = None, vocab_size: int = VOCAB_SIZE) -> tuple[Tensor, Tensor]:
     """Tokens [T] and known mask [T] for text with blanks: "[___]" is one unknown token per "_", "{words}"
     the tokens of those words (kept as the true ids, so a fill can be compared with them; "[___]" holds 0).
 
     A space just before a blank joins the blank, because the tokenizer gives a word its leading space:
     "the {question}" blanks " question", and "the [_]" asks for one token that brings its own space. Left
-    as a known token, that lone space would be a sequence the model never saw in training.
+    as a known token, that lone space would be a sequence the model never saw in training. A "[...]" blank
+    has no length yet: `Passage` and `sigma.tasks.text_lengths` handle it.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a str, got {type(text).__name__}")
-    ids: list[int] = []
-    known: list[bool] = []
-    last = 0
-    for m in BLANK.finditer(text):
-        before = text[last : m.start()]
-        space = " " if before.endswith(" ") else ""
-        piece = encode(before.removesuffix(space))
-        blank = [0] * len(m.group(1)) if m.group(1) else encode(space + m.group(2))
-        ids += piece + blank
-        known += [True] * len(piece) + [False] * len(blank)
-        last = m.end()
-    piece = encode(text[last:])
-    ids += piece
-    known += [True] * len(piece)
+    ids, known, gaps = parse_template(text, vocab_size)
+    if gaps:
+        raise ValueError("a [...] blank has no length yet: give it one with [___], or let the model choose it")
     if not ids:
         raise ValueError("the text is empty: write some words and blanks such as 'To be, or [___] to be'")
     if block_size is not None and len(ids) > block_size:
@@ -271,7 +297,7 @@ def random_spans(
     return reach.cummax(dim=1).values <= pos
 
 
-def show_fill(tokens: Tensor | list[int], known: Tensor | list[bool]) -> str:
+def show_fill(tokens: Tensor | list[int], known: Tensor | list[bool], vocab_size: int = VOCAB_SIZE) -> str:
     """Text with every filled-in run wrapped in [brackets], to see what the model wrote. Runs are decoded
     whole, so a character cut into several byte tokens (emoji, CJK) comes back intact."""
     tokens = tokens.tolist() if isinstance(tokens, Tensor) else list(tokens)
@@ -279,7 +305,7 @@ def show_fill(tokens: Tensor | list[int], known: Tensor | list[bool]) -> str:
     out, start = [], 0
     for i in range(1, len(tokens) + 1):
         if i == len(tokens) or known[i] != known[start]:
-            piece = decode(tokens[start:i])
+            piece = decode(tokens[start:i], vocab_size)
             out.append(piece if known[start] else "[" + piece + "]")
             start = i
     return "".join(out)
@@ -305,14 +331,19 @@ EXAMPLES = [
 
 @dataclass(frozen=True)
 class Passage:
-    """Token ids and which of them are known; the unknown ones are the blanks to fill."""
+    """Token ids and which of them are known; the unknown ones are the blanks to fill. `gaps` are where
+    "[...]" blanks of unknown length sit (their tokens go before ids[gap]), up to `max_length` tokens each;
+    once the model has chosen, `tried` holds every length it tried, best first."""
 
     ids: tuple[int, ...]
     known: tuple[bool, ...]
+    gaps: tuple[int, ...] = ()
+    max_length: int = MAX_LENGTH
+    tried: tuple = ()  # sigma.tasks.text_lengths.Candidate, best first
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", tuple(self.ids))
-        object.__setattr__(self, "known", tuple(self.known))
+        for name in ("ids", "known", "gaps", "tried"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 def check_characters(text: str) -> None:
@@ -336,15 +367,47 @@ def plain_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
 
 
-def parse_passage(text: str, block_size: int) -> Passage:
+def parse_passage(text: str, block_size: int, max_length: int = MAX_LENGTH) -> Passage:
     """A passage in the blank syntax as token ids and known flags; ValueError names what is wrong."""
     text = plain_newlines(text)
     check_characters(text)
     if not text.strip():
         raise ValueError("The text is empty: type a passage, or pick an example.")
-    tokens, known = parse_blanks(text)
-    check_length(len(tokens), block_size)
-    return Passage(tokens.tolist(), known.tolist())
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or not 1 <= max_length <= 32:
+        raise ValueError(f"The longest [...] blank must be a whole number of tokens from 1 to 32, not {max_length!r}.")
+    ids, known, gaps = parse_template(text)
+    check_length(len(ids) + len(gaps), block_size)
+    return Passage(ids, known, gaps, max_length)
+
+
+@lru_cache(maxsize=4)
+def newline_tokens(vocab_size: int = VOCAB_SIZE) -> Tensor:
+    """Bool [V]: the tokens whose text holds a line break."""
+    enc = get_encoding(vocab_size)
+    return torch.tensor([b"\n" in enc.decode_single_token_bytes(t) for t in range(enc.n_vocab)])
+
+
+def mid_line(
+    ids: list[int] | tuple[int, ...], known: list[bool] | tuple[bool, ...], vocab_size: int = VOCAB_SIZE
+) -> list[bool]:
+    """Which blanks sit inside a line: known text touches the blank on both sides and neither touching
+    character is a line break. A line break there is never what the passage asks for; a blank that starts
+    or ends a line, or the passage, may hold one."""
+    out, n = [False] * len(ids), len(ids)
+    i = 0
+    while i < n:
+        if known[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not known[j]:
+            j += 1
+        left = decode(ids[i - 1 : i], vocab_size) if i > 0 else ""
+        right = decode(ids[j : j + 1], vocab_size) if j < n else ""
+        inside = bool(left) and bool(right) and not left.endswith("\n") and not right.startswith("\n")
+        out[i:j] = [inside] * (j - i)
+        i = j
+    return out
 
 
 def piece(token: int) -> str:
@@ -363,16 +426,26 @@ class Filled:
     marked: str
     filled: int  # tokens the model wrote
 
+    tried: tuple = ()  # the lengths tried for "[...]" blanks, best first
+
     @property
     def sentence(self) -> str:
-        return f"Done: the model wrote {self.filled} tokens."
+        done = f"Done: the model wrote {self.filled} tokens."
+        if not self.tried:
+            return done
+        best, *others = self.tried
+        rest = "; ".join(f"{c.label} ({c.bits_per_char:.2f})" for c in others[:3])
+        return f"{done} The [...] blanks took {best.label} ({best.bits_per_char:.2f} bits/char; next: {rest})."
 
     @property
     def tone(self) -> str:
         return "good"
 
     def as_json(self) -> dict:
-        return {"text": self.text, "marked": self.marked, "message": self.sentence}
+        out = {"text": self.text, "marked": self.marked, "message": self.sentence}
+        if self.tried:
+            out["lengths"] = [c.as_json() for c in self.tried]
+        return out
 
 
 class TextTask:
@@ -390,23 +463,40 @@ class TextTask:
 
     def parse(self, source: str | Passage, model) -> Passage:
         if isinstance(source, Passage):
-            check_length(len(source.ids), model.config.block_size)
+            check_length(len(source.ids) + len(source.gaps), model.config.block_size)
             return source
         return parse_passage(source, model.config.block_size)
 
+    def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
+        """A passage with "[...]" blanks gets the lengths the model likes best (see text_lengths)."""
+        if not passage.gaps:
+            return passage
+        from sigma.tasks.text_lengths import choose_lengths  # it builds on this module
+
+        return choose_lengths(model, passage, settings)
+
     def problem(self, passage: Passage) -> str | None:
+        if passage.gaps:
+            return None
         if all(passage.known):
             return "Nothing is blank: click tokens to blank them, or write [___] or {words} in the text."
         return None
 
+    def forbid(self, passage: Passage) -> Tensor:
+        """Line breaks are not drawn in blanks inside a line (see `mid_line`)."""
+        inside = torch.tensor(mid_line(passage.ids, passage.known))
+        return inside[:, None] & newline_tokens()[None, :]
+
     def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
+        if passage.gaps:
+            raise ValueError("A [...] blank has no length until the model fills it; write [___] to look inside.")
         return torch.tensor(passage.ids, dtype=torch.long), torch.tensor(passage.known, dtype=torch.bool)
 
     def show(self, passage: Passage, tokens: list[int], done: list[bool]) -> str:
         return show_fill(tokens, passage.known)
 
     def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
-        return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False))
+        return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False), passage.tried)
 
     def position(self, passage: Passage, index: int) -> int:
         return index
@@ -424,8 +514,11 @@ class TextTask:
 TASK = TextTask()
 
 
-if __name__ == "__main__":  # rebuild the shipped vocabulary from the training plays
+if __name__ == "__main__":  # rebuild a vocabulary from the training plays: python -m sigma.tasks.text [SIZE ...]
+    import sys
+
     train_names, _ = split_plays()
     plays = load_plays()
-    write_ranks(train_bpe("".join(plays[n] for n in train_names), VOCAB_SIZE), RANKS_FILE)
-    print(f"wrote {RANKS_FILE} ({VOCAB_SIZE} tokens)")
+    for size in [int(a) for a in sys.argv[1:]] or [VOCAB_SIZE]:
+        write_ranks(train_bpe("".join(plays[n] for n in train_names), size), ranks_file(size))
+        print(f"wrote {ranks_file(size).name} ({size} tokens)")

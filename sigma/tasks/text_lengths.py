@@ -1,0 +1,87 @@
+"""Blanks of unknown length: fill "[...]" at every length and let the model's own likelihood choose.
+
+A masked model must be told how many tokens a blank holds. σ-GPT can be asked instead: fill the blank at
+each length 1..L, score each completed passage by its exact log-likelihood (the chain rule left to right, one
+model pass), per character so that short and long fills compare, and keep the best. Several "[...]" blanks
+are chosen together, over every combination of lengths (at most MAX_COMBINATIONS).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, replace
+
+import torch
+
+from sigma.model import SigmaGPT
+from sigma.sampling import sample
+from sigma.settings import Settings
+from sigma.tasks.text import TASK, Passage, decode, show_fill
+
+MAX_COMBINATIONS = 64
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One choice of lengths for the "[...]" blanks, its fill, and its score."""
+
+    lengths: tuple[int, ...]
+    tokens: tuple[int, ...]  # the completed passage
+    marked: str  # the passage with the fills in [brackets]
+    bits_per_char: float  # -log2 p(completed passage) / its characters: lower is likelier
+
+    @property
+    def label(self) -> str:
+        return " + ".join(f"{n} token{'s' * (n != 1)}" for n in self.lengths)
+
+    def as_json(self) -> dict:
+        return {"lengths": list(self.lengths), "marked": self.marked, "bits_per_char": round(self.bits_per_char, 4)}
+
+
+def with_lengths(passage: Passage, lengths: tuple[int, ...]) -> Passage:
+    """The passage with lengths[i] blank tokens where its i-th "[...]" blank sits."""
+    ids, known = list(passage.ids), list(passage.known)
+    for gap, n in sorted(zip(passage.gaps, lengths, strict=True), reverse=True):  # from the end: indices hold
+        ids[gap:gap] = [0] * n
+        known[gap:gap] = [False] * n
+    return Passage(ids, known, (), passage.max_length)
+
+
+def combinations(passage: Passage, block_size: int) -> list[tuple[int, ...]]:
+    """Every choice of lengths that fits the model, or ValueError saying what to lower."""
+    k = len(passage.gaps)
+    if passage.max_length**k > MAX_COMBINATIONS:
+        raise ValueError(
+            f"{k} [...] blanks of up to {passage.max_length} tokens make {passage.max_length**k} combinations to "
+            f"try; the limit is {MAX_COMBINATIONS}. Lower the longest [...] length or use fewer [...] blanks."
+        )
+    room = block_size - len(passage.ids)
+    combos = [c for c in itertools.product(range(1, passage.max_length + 1), repeat=k) if sum(c) <= room]
+    if not combos:
+        raise ValueError(f"The text leaves no room for its [...] blanks within the model's {block_size} tokens.")
+    return combos
+
+
+@torch.inference_mode()
+def score(model: SigmaGPT, tokens: list[int]) -> float:
+    """Bits per character of a whole passage under the model, left to right."""
+    x = torch.tensor([tokens], device=model.device)
+    nats = -float(model.log_prob(x, order="l2r")[0])
+    return nats / max(1, len(decode(tokens))) / math.log(2)
+
+
+def choose_lengths(model: SigmaGPT, passage: Passage, settings: Settings) -> Passage:
+    """The passage with the lengths whose fill the model finds likeliest; `tried` ranks every choice.
+    Each length is filled with the same settings and seed, so the run that follows redraws the winner."""
+    tried = []
+    for lengths in combinations(passage, model.config.block_size):
+        candidate = with_lengths(passage, lengths)
+        tokens, known = TASK.encode(candidate)
+        forbid = TASK.forbid(candidate).to(model.device)[None]
+        run = settings.engine_kwargs()
+        out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **run, forbid=forbid)
+        filled = out.tokens[0].tolist()
+        tried.append(Candidate(lengths, tuple(filled), show_fill(filled, candidate.known), score(model, filled)))
+    tried.sort(key=lambda c: c.bits_per_char)
+    return replace(with_lengths(passage, tried[0].lengths), tried=tuple(tried))

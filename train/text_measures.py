@@ -1,0 +1,190 @@
+"""Measures of text models and their fills that do not depend on the tokenizer, so that vocabularies compare.
+
+- bits per character: a loss in nats per token, times the tokens, over the characters they spell;
+- the real-word rate: the share of the words a fill touches that the corpus knows;
+- line breaks in blanks inside a line;
+- held-out passages with phrases blanked: the same text for every vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+
+from sigma import SigmaGPT
+from sigma.sampling import sample
+from sigma.settings import Settings
+from sigma.tasks.text import decode, load_plays, mid_line, newline_tokens, parse_blanks, parse_passage, split_plays
+from sigma.tasks.text_lengths import choose_lengths
+
+WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
+
+
+@lru_cache(maxsize=1)
+def corpus_words() -> frozenset[str]:
+    """Every word of the 38 plays, lower-cased: the word list a fill's words are checked against."""
+    return frozenset(w.lower() for text in load_plays().values() for w in WORD.findall(text))
+
+
+def bits_per_character(nats: float, tokens: int, characters: int) -> float:
+    """A mean loss in nats per token as bits per character of the text those tokens spell."""
+    return nats * tokens / characters / math.log(2)
+
+
+def fill_spans(tokens: list[int], known: list[bool], vocab_size: int) -> tuple[str, list[tuple[int, int]]]:
+    """The completed text, and the character span of every filled run in it."""
+    text, spans, start = "", [], 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens) or known[i] != known[start]:
+            piece = decode(tokens[start:i], vocab_size)
+            if not known[start]:
+                spans.append((len(text), len(text) + len(piece)))
+            text += piece
+            start = i
+    return text, spans
+
+
+def filled_words(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The words of `text` that overlap a filled span, whole: a fill that glues letters onto a known word
+    is judged by the word it makes."""
+    return [m.group() for m in WORD.finditer(text) if any(m.start() < b and a < m.end() for a, b in spans)]
+
+
+def real_word_rate(words: list[str], vocabulary: frozenset[str] | None = None) -> float:
+    """The share of `words` in the corpus's word list (case-insensitive); nan for no words."""
+    vocabulary = corpus_words() if vocabulary is None else vocabulary
+    return sum(w.lower() in vocabulary for w in words) / len(words) if words else float("nan")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A held-out passage with one phrase inside a verse line in {braces}: the blank and its truth."""
+
+    passage: str
+    phrase: str
+
+    @property
+    def words(self) -> int:
+        return len(WORD.findall(self.phrase))
+
+
+def blanked_phrases(n: int, words: tuple[int, int] = (2, 5), seed: int = 0, max_chars: int = 500) -> list[Phrase]:
+    """`n` passages of the held-out plays (a speaker and the lines up to the blanked one), each with a
+    phrase of `words` words blanked inside a line, never its first or last word."""
+    rng = random.Random(seed)
+    _, val = split_plays()
+    speeches = [s for name in val for s in load_plays()[name].split("\n\n") if s.count("\n") >= 1]
+    out: list[Phrase] = []
+    for _ in range(1000 * n):
+        if len(out) == n:
+            break
+        speaker, *lines = rng.choice(speeches).split("\n")
+        k = rng.randint(*words)
+        candidates = [i for i, line in enumerate(lines) if len(WORD.findall(line)) >= k + 2]
+        if not candidates:
+            continue
+        i = rng.choice(candidates)
+        found = list(WORD.finditer(lines[i]))
+        first = rng.randint(1, len(found) - k - 1)
+        a, b = found[first].start(), found[first + k - 1].end()
+        line = lines[i][:a] + "{" + lines[i][a:b] + "}" + lines[i][b:]
+        passage = "\n".join([speaker, *lines[max(0, i - 4) : i], line])
+        if len(passage) <= max_chars:
+            out.append(Phrase(passage, lines[i][a:b]))
+    if len(out) < n:
+        raise ValueError(f"found only {len(out)} of {n} passages within {max_chars} characters")
+    return out
+
+
+@dataclass
+class FillFigures:
+    """What fills of blanked phrases measure: real words, line breaks, and the words themselves."""
+
+    words: list[str]
+    fills: list[str]
+    newline_fills: int
+
+    def as_json(self) -> dict:
+        n = max(1, len(self.fills))
+        return {
+            "real_word_rate": round(real_word_rate(self.words), 4),
+            "words": len(self.words),
+            "fills": len(self.fills),
+            "newline_rate": round(self.newline_fills / n, 4),
+        }
+
+
+def fill_phrases(
+    model: SigmaGPT, phrases: list[Phrase], settings: Settings, forbid_newlines: bool = True
+) -> FillFigures:
+    """Fill every phrase's blank (as many tokens as the true phrase) with `settings`, one passage at a time
+    and seeded by its index; with `forbid_newlines`, as the app does, no line break inside a line."""
+    vocab = model.config.vocab_size
+    figures = FillFigures([], [], 0)
+    for i, phrase in enumerate(phrases):
+        tokens, known = parse_blanks(phrase.passage, model.config.block_size, vocab)
+        forbid = None
+        if forbid_newlines:
+            inside = torch.tensor(mid_line(tokens.tolist(), known.tolist(), vocab))
+            forbid = (inside[:, None] & newline_tokens(vocab)[None, :])[None]
+        kwargs = {**settings.engine_kwargs(), "seed": i}
+        out = sample(model, tokens[None], known[None], **kwargs, forbid=forbid)
+        text, spans = fill_spans(out.tokens[0].tolist(), known.tolist(), vocab)
+        fills = [text[a:b] for a, b in spans]
+        figures.words += filled_words(text, spans)
+        figures.fills += fills
+        figures.newline_fills += sum("\n" in f for f in fills)
+    return figures
+
+
+@torch.no_grad()
+def phrase_bits(model: SigmaGPT, phrases: list[Phrase], order: str = "random", seed: int = 0) -> float:
+    """Bits per character of the true phrases given the rest of their passages, along `order` over the blanks."""
+    vocab = model.config.vocab_size
+    gen = torch.Generator().manual_seed(seed)
+    nats, chars = 0.0, 0
+    for phrase in phrases:
+        tokens, known = parse_blanks(phrase.passage, model.config.block_size, vocab)
+        nats -= float(model.log_prob(tokens[None], order=order, known=known[None], generator=gen)[0])
+        chars += len(decode(tokens[~known], vocab))
+    return nats / chars / math.log(2)
+
+
+def windows_bits(model: SigmaGPT, tokens: Tensor, nats_per_token: float, known: Tensor | None = None) -> float:
+    """A loss over validation windows (of the scored tokens, with `known`) in bits per character."""
+    vocab = model.config.vocab_size
+    if known is None:
+        return bits_per_character(nats_per_token, tokens.numel(), sum(len(decode(r, vocab)) for r in tokens))
+    chars = sum(len(decode(r[~k], vocab)) for r, k in zip(tokens, known, strict=True))
+    return bits_per_character(nats_per_token, int((~known).sum()), chars)
+
+
+def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, max_length: int = 8) -> dict:
+    """Each phrase's blank as "[...]": how often the model's chosen length equals the phrase's true length in
+    tokens, and how often it is within one token (every true length here is at most `max_length`)."""
+    hits = near = 0
+    chosen, truth = [], []
+    for i, phrase in enumerate(phrases):
+        tokens, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
+        true_length = int((~known).sum())
+        passage = parse_passage(re.sub(r"\{[^}]*\}", "[...]", phrase.passage), model.config.block_size, max_length)
+        picked = choose_lengths(model, passage, replace(settings, seed=i)).tried[0].lengths[0]
+        hits += picked == true_length
+        near += abs(picked - true_length) <= 1
+        chosen.append(picked)
+        truth.append(true_length)
+    n = max(1, len(phrases))
+    return {
+        "exact": round(hits / n, 4),
+        "within_one": round(near / n, 4),
+        "mean_chosen": round(sum(chosen) / n, 3),
+        "mean_true": round(sum(truth) / n, 3),
+        "n": len(phrases),
+        "max_length": max_length,
+    }
