@@ -126,5 +126,5 @@ def density(task: str, sequence: str, k: int = 5) -> dict:
     model = model_of(SLOTS[the_task.name])
     value = the_task.parse(sequence, model)
     tokens, known = (t.tolist() for t in the_task.encode(value))
-    top = top_choices(the_task, one_pass(model, tokens, known), known, k)
+    top = top_choices(the_task, one_pass(model, tokens, known, the_task.forbid(value)), known, k)
     return {"positions": [{"position": the_task.position(value, i), "top": t} for i, t in top]}

@@ -266,7 +266,8 @@ def run_handlers(view: TaskView) -> RunHandlers:
             tokens, known = frame.tokens, frame.done
         else:
             tokens, known = (t.tolist() for t in task.encode(value))
-        return Shown(view.density_figure(value, one_pass(model, tokens, known), known, int(k)), gr.skip())
+        probs = one_pass(model, tokens, known, task.forbid(value))
+        return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed) -> Raced:
         settings = Settings(task.defaults.sampler, order, num_orders, temperature, seed)

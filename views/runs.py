@@ -55,7 +55,9 @@ class Frame:
         return len(self.accepted) + (self.replacement is not None)
 
 
-def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings) -> Iterator[Frame]:
+def frames(
+    model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings, forbid: torch.Tensor | None = None
+) -> Iterator[Frame]:
     """Frames of one run: the input at once (so a page can draw before the first model call), then one
     per model step. Raises TimeoutError once the model work passes TIME_LIMIT_S."""
     s = settings.checked()
@@ -67,7 +69,7 @@ def frames(model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings:
     if frame.to_fill == 0:
         frame.finished = True
         return
-    events = stream(model, tokens[None], known[None], **s.engine_kwargs())
+    events = stream(model, tokens[None], known[None], **s.engine_kwargs(), forbid=forbid)
     seconds, filled = 0.0, 0
     while True:
         start = time.perf_counter()
@@ -100,9 +102,11 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
     problem = task.problem(value)
     if problem:
         raise ValueError(problem)
+    value = task.resolve(value, model, settings.checked())
     tokens, known = task.encode(value)
     check_cost(int((~known).sum()), settings)
-    return value, frames(model, tokens.to(model.device), known.to(model.device), settings)
+    forbid = task.forbid(value)
+    return value, frames(model, tokens.to(model.device), known.to(model.device), settings, forbid)
 
 
 def check_cost(to_fill: int, settings: Settings) -> None:
@@ -124,13 +128,14 @@ def release_memory() -> None:
         pass
 
 
-def one_pass(model: SigmaGPT, tokens: list[int], known: list[bool]) -> torch.Tensor:
+def one_pass(model: SigmaGPT, tokens: list[int], known: list[bool], forbid: torch.Tensor | None = None) -> torch.Tensor:
     """p(x_r | known) of every position from one model pass, [T, V] on the CPU; ValueError when nothing
     is unknown, since then there is nothing to look at."""
     if all(known):
         raise ValueError("Nothing is unknown, so there is nothing to look at: unpin or blank something first.")
     batch = {"device": model.device}
-    return conditional_density(model, torch.tensor([tokens], **batch), torch.tensor([known], **batch))[0].cpu()
+    x, k = torch.tensor([tokens], **batch), torch.tensor([known], **batch)
+    return conditional_density(model, x, k, forbid=forbid)[0].cpu()
 
 
 @dataclass
