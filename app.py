@@ -35,6 +35,7 @@ from views.handlers import (
     maze_show,
     model_figure,
     run_handlers,
+    signal_pin,
     text_canvas,
     text_click,
     text_parse,
@@ -44,16 +45,21 @@ from views.models import MAZE, load_all
 
 ASSETS = Path(__file__).with_name("assets")
 CLICK_JS = (ASSETS / "click.js").read_text()
+PIN_JS = (ASSETS / "pin.js").read_text()
 CONCURRENCY = 2  # model runs at once: a 2-vCPU Space
 SAMPLER_LABELS = {"burst": "burst (paper)"}
 ORDER_LABELS = {"l2r": "left-to-right"}
 INTRO = "# σ-GPT studio\nFix any tokens and watch σ-GPT fill in the rest out of order, several per model call."
 ASCII_HELP = "ASCII, {h} rows of {w} (# wall, S start, G goal, + pin on, x pin off): the model's grid size"
-PASSAGE_HELP = "Passage: [___] = 3 blank tokens, {words} = blank these words; click a token to blank or keep it"
+PASSAGE_HELP = (
+    "Passage: [___] = 3 blank tokens, [...] = a blank whose length the model chooses, {words} = blank these words; "
+    "click a token to blank or keep it"
+)
 PINS_HELP = "Pins: one 'position: words' a line (positions count tokens from 0; see them over the tokens)"
 PROFILE_HELP = (
     "Altitude at each of 128 steps, comma-separated: feet or FL350; ? to draw (?*40: forty), ... for all the rest, "
-    "[35000] to draw but score against 35000"
+    "[35000] to draw but score against 35000. Or click the chart to pin a step (click it again to unpin), "
+    "or drag to draw"
 )
 CANVAS_PINS = "0: KING:\n20: crown"
 EXAMPLE_LABELS = ["random walls", "corridor maze", "rooms", "a pin on the path", "unsolvable (to see why)"]
@@ -225,6 +231,14 @@ def build() -> gr.Blocks:
                     with gr.Column(scale=2):
                         passage = gr.Textbox(tx.EXAMPLES[0], lines=4, label=PASSAGE_HELP)
                         gr.Examples([[t] for t in tx.EXAMPLES], [passage], label="Examples")
+                        max_length = gr.Slider(
+                            1,
+                            16,
+                            value=tx.MAX_LENGTH,
+                            step=1,
+                            label="Longest [...] blank (tokens)",
+                            elem_id="max-length",
+                        )
                         with gr.Accordion("Or an empty canvas with pinned words", open=False):
                             canvas_n = gr.Number(48, precision=0, label="Tokens")
                             pins = gr.Textbox(CANVAS_PINS, lines=3, label=PINS_HELP)
@@ -239,7 +253,7 @@ def build() -> gr.Blocks:
                 flights = sg.examples()
                 with gr.Row():
                     with gr.Column(scale=3):
-                        chart = gr.HTML(signal_view.draw(flights[0]), elem_id="signal-chart")
+                        chart = gr.HTML(signal_view.draw(flights[0]), js_on_load=PIN_JS, elem_id="signal-chart")
                         signal_panel = run_panel("signal", chart)
                         spread_plot = gr.Plot(label="Spread: many draws with the same pins", elem_id="signal-spread")
                     with gr.Column(scale=2):
@@ -269,7 +283,8 @@ def build() -> gr.Blocks:
         # text: tokenize, click, canvas, fill (and scrub, replay, inspect); an edit forgets the last run
         text_edit = list(Edited(text_state, tokens, text_panel.line, fill))
         text_outputs = wire_run(text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed)
-        passage.change(text_parse, [passage], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
+        for edited in (passage.change, max_length.release):
+            edited(text_parse, [passage, max_length], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
         tokens.click(text_click, [text_state], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
         make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **edits).then(
             clear_run, None, text_outputs, **edits
@@ -284,12 +299,13 @@ def build() -> gr.Blocks:
         profile_box.change(signal_show, [profile_box], signal_edit, **edits).then(
             clear_run, None, signal_outputs, **edits
         )
+        chart.click(signal_pin, [signal_state], [profile_box], **edits)
         spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
         spread.click(spread_of, [signal_state, *signal_settings], list(Shown(spread_plot, signal_panel.line)), **model)
 
         # page load: parse the first inputs, and say which checkpoints are missing
         demo.load(maze_show, [ascii_box], maze_edit, api_visibility="undocumented")
-        demo.load(text_parse, [passage], text_edit, api_visibility="undocumented")
+        demo.load(text_parse, [passage, max_length], text_edit, api_visibility="undocumented")
         demo.load(signal_show, [profile_box], signal_edit, api_visibility="undocumented")
         tabs = ("maze", "text", "signal")
         demo.load(banners(*tabs), None, [maze_banner, text_banner, signal_banner], api_visibility="undocumented")

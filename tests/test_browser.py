@@ -113,3 +113,48 @@ def test_about_tab(page):
     page.wait_for_selector(".figure svg", timeout=10_000)
     shot(page, "about")
     assert "2404.09562" in page.content()
+
+
+def test_a_blank_of_unknown_length_is_filled_and_the_lengths_ranked(page):
+    page.get_by_role("tab", name="Text").click()
+    page.get_by_label("Passage", exact=False).fill("ROMEO:\nBut, soft! what light through yonder [...] breaks?")
+    page.wait_for_selector("#text-tokens .gap", timeout=10_000)
+    page.click("#text-fill")
+    page.wait_for_selector("#text-status .msg.good", timeout=60_000)
+    shot(page, "text-unknown-length")
+    status = page.locator("#text-status").inner_text()
+    assert "Chosen lengths:" in status and "Next best:" in status
+    assert page.locator("#text-tokens .gap").count() == 0  # the run shows the chosen tokens
+
+
+def chart_point(page, step: int, feet: float) -> tuple[float, float]:
+    """Where on the screen the signal chart draws (step, feet), from the geometry its SVG carries."""
+    svg = page.locator("#signal-chart svg.signal")
+    box, d = svg.bounding_box(), svg.evaluate("s => ({...s.dataset})")
+    width, height, steps, ceiling = (float(d[k]) for k in ("width", "height", "steps", "ceiling"))
+    x = float(d["left"]) + (width - float(d["left"]) - float(d["right"])) * step / (steps - 1)
+    y = float(d["top"]) + (height - float(d["top"]) - float(d["bottom"])) * (1 - feet / ceiling)
+    return box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height
+
+
+def test_click_and_drag_pin_the_signal_chart_then_spread(page):
+    page.get_by_role("tab", name="Signal").click()
+    box = page.locator("#signal-text textarea")
+    box.fill("0, ...")
+    page.wait_for_selector("#signal-chart svg.signal", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('1 steps known')")
+    page.mouse.click(*chart_point(page, 100, 20_000))
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('2 steps known')")
+    page.mouse.move(*chart_point(page, 10, 2_000))
+    page.mouse.down()
+    for step in range(10, 41, 5):
+        page.mouse.move(*chart_point(page, step, 2_000 + (step - 10) * 900), steps=3)
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('33 steps known')")
+    assert box.input_value().split(",")[100].strip() == "20000"
+    page.mouse.click(*chart_point(page, 100, 20_400))  # a second click near the pin takes it away
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('32 steps known')")
+    page.click("#signal-spread-go")
+    page.wait_for_selector("#signal-spread .js-plotly-plot", timeout=60_000)
+    shot(page, "signal-pinned-spread")
+    assert "Traceback" not in page.content()

@@ -3,6 +3,7 @@ to end, and the drawings. Flight generation needs OpenAP and is skipped without 
 
 from __future__ import annotations
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -152,3 +153,22 @@ def test_generated_flights_are_whole_and_seeded():
     profile = sd.resample(alt)
     assert profile.shape == (sg.LENGTH,) and profile[0] < 500 and profile[-1] < 500
     assert 20_000 < profile.max() < sg.CEILING_FT
+
+
+def test_chart_clicks_pin_and_unpin_and_a_drag_pins_a_stroke():
+    from views import signal_view
+    from views.handlers import signal_pin
+
+    empty = sg.parse_profile("0, ...")
+    one = signal_view.pinned(empty, [(100, 20_140.0)])
+    assert one.known[100] and one.tokens[100] * sg.BIN_FT == 20_000 and sum(one.known) == 2
+    assert signal_view.pinned(one, [(100, 19_000.0)]).known[100] is False  # a click near the pin unpins it
+    assert signal_view.pinned(one, [(100, 30_000.0)]).tokens[100] * sg.BIN_FT == 30_000  # far from it: moves it
+    stroke = signal_view.pinned(empty, [(s, 1000.0 * s) for s in range(10, 20)] + [(999, 1e9), (-5, -3.0)])
+    assert sum(stroke.known) == 12 and stroke.tokens[sg.LENGTH - 1] == sg.VOCAB_SIZE - 1 and stroke.tokens[0] == 0
+    assert signal_view.pinned(stroke, [(12, 12_000.0), (13, 13_000.0)]).known[12]  # a drag never unpins
+    text = signal_pin(empty, gr.EventData(None, {"index": 100, "points": [[100, 20_000]]}))
+    assert sg.parse_profile(text) == signal_view.pinned(empty, [(100, 20_000.0)])
+    for bad in ({}, {"points": "x"}, {"points": [[1, "a"]]}, {"points": [[1, 2, 3]]}, {"points": [[0, 1]] * 999}):
+        assert signal_pin(empty, gr.EventData(None, bad)) == gr.skip()
+    assert signal_pin(None, gr.EventData(None, {"points": [[1, 2]]})) == gr.skip()

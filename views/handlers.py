@@ -22,8 +22,9 @@ import gradio as gr
 
 from sigma.settings import Settings
 from sigma.tasks import maze as mz
+from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
-from views import charts, export, maze_view, status, text_view
+from views import charts, export, maze_view, signal_view, status, text_view
 from views.models import MAZE, SLOTS, TEXT, model_of
 from views.race import clock, race, race_html
 from views.runs import Frame, Run, one_pass, start
@@ -360,8 +361,10 @@ def _passage_outputs(passage: text_view.Passage, note: str = "") -> Edited:
 
 
 @reports(Edited)
-def text_parse(text: str) -> Edited:
-    return _passage_outputs(tx.parse_passage(text, block_size()))
+def text_parse(text: str, max_length: float = tx.MAX_LENGTH) -> Edited:
+    if max_length is None or float(max_length) != int(max_length):
+        raise ValueError(f"The longest [...] blank must be a whole number of tokens, got {str(max_length)[:40]!r}.")
+    return _passage_outputs(tx.parse_passage(text, block_size(), int(max_length)))
 
 
 @reports(Edited)
@@ -369,6 +372,22 @@ def text_canvas(n: float, pins: str) -> Edited:
     if n is None or float(n) != int(n):
         raise ValueError(f"The canvas size must be a whole number of tokens, got {n!r}.")
     return _passage_outputs(text_view.canvas(int(n), pins, block_size()))
+
+
+def signal_pin(profile: sg.Profile | None, evt: gr.EventData) -> Any:
+    """A click or a drag on the chart (assets/pin.js) as pins, written into the profile's text, whose change
+    redraws the chart. Malformed event data, or no valid profile to pin on, changes nothing."""
+    points = getattr(evt, "_data", None) or {}
+    points = points.get("points") if isinstance(points, dict) else None
+    ok = isinstance(points, list) and 0 < len(points) <= sg.LENGTH
+    ok = ok and all(isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p) for p in points)
+    if profile is None or not ok:
+        return gr.skip()
+    return sg.format_profile(signal_view.pinned(profile, [(int(s), float(f)) for s, f in points]))
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e7
 
 
 @reports(Edited)

@@ -28,6 +28,12 @@ WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
 LEFT, RIGHT, TOP, BOTTOM = 46, 8, 10, 28  # margins for the axis labels
 TOP_FT = 45_000  # the y axis always spans the ground to FL450, so two charts compare at a glance
 SPREAD_N = 32  # draws behind a fan chart, sampled as one batch
+# what assets/pin.js needs to turn a pointer position into a step and an altitude
+GEOMETRY = (
+    f'data-width="{WIDTH}" data-height="{HEIGHT}" data-left="{LEFT}" data-right="{RIGHT}" data-top="{TOP}" '
+    f'data-bottom="{BOTTOM}" data-steps="{sg.LENGTH}" data-ceiling="{TOP_FT}"'
+)
+UNPIN_FT = 1500  # a single click this close to a pinned step's altitude takes the pin away
 SATURATE = 0.3  # the density heatmap's top colour
 # fill and stroke of each state, for a page without the stylesheet (the CSS classes override them)
 COLOURS = {
@@ -142,7 +148,7 @@ def chart_html(profile: Profile, frame: Frame | None = None, order_map: bool = F
         colour = status.step_colour(frame, i) if order_map and frame is not None and state != "known" else None
         parts.append(_dot(i, token, state, title, r=1.6 if state == "blank" else 3.2, colour=colour))
     svg = (
-        f'<svg class="signal" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="signal" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" {GEOMETRY} '
         f'aria-label="altitude over the flight, {sum(profile.known)} of {sg.LENGTH} steps known" '
         f'font-size="10" fill="#64748b">{"".join(parts)}</svg>'
     )
@@ -165,6 +171,19 @@ def edited(text: str) -> tuple[Profile, str, str, bool]:
     note = f"Ready: {known} steps known, {sg.LENGTH - known} to draw"
     note += f" ({hidden} with the real flight kept to score against)." if hidden else "."
     return profile, chart_html(profile), status.message(note + " Press Forecast.", "info"), True
+
+
+def pinned(profile: Profile, points: list[tuple[int, float]]) -> Profile:
+    """The profile with each (step, feet) pinned, as a click or a drag on the chart gives them. One click near
+    a step's pin takes it away instead, so a wrong click is undone by clicking again."""
+    tokens, known, hidden = list(profile.tokens), list(profile.known), list(profile.hidden)
+    for step, feet in points:
+        step, feet = min(max(int(step), 0), sg.LENGTH - 1), min(max(float(feet), 0.0), sg.CEILING_FT)
+        if len(points) == 1 and known[step] and abs(tokens[step] * sg.BIN_FT - feet) <= UNPIN_FT:
+            known[step] = False
+            continue
+        tokens[step], known[step], hidden[step] = int(sg.quantise([feet])[0]), True, False
+    return Profile(tokens, known, hidden)
 
 
 def legend_html() -> str:

@@ -69,6 +69,11 @@ def notes(passage: Passage) -> str:
     problem = tx.TASK.problem(passage)
     if problem:
         return problem
+    if passage.gaps:
+        return (
+            f"The model will fill each [...] blank at every length from 1 to {passage.max_length} tokens "
+            "and keep the one it finds likeliest."
+        )
     blanks = passage.known.count(False)
     if blanks == len(passage.ids):
         return "Every token is blank: the model will write freely."
@@ -80,7 +85,9 @@ def notes(passage: Passage) -> str:
 def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = False) -> str:
     """Tokens as spans carrying data-i for clicks and the same state classes as the maze board."""
     out = []
+    gap = f'<span class="tok blank gap" title="a blank of 1 to {passage.max_length} tokens">[…]</span>'
     for i, tok in enumerate(passage.ids):
+        out += [gap] * passage.gaps.count(i)
         classes, inner = _state(passage, frame, i, tok)
         title = f"token {i}"
         if frame is not None and frame.rank[i]:
@@ -89,6 +96,7 @@ def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = 
         colour = status.step_colour(frame, i) if order_map and frame is not None else None
         style = f' style="background:{colour};color:#111"' if colour else ""
         out.append(f'<span class="{" ".join(classes)}" data-i="{i}"{style} title="{title}">{inner}</span>')
+    out += [gap] * passage.gaps.count(len(passage.ids))
     key = status.order_key(frame) if order_map and frame is not None else ""
     return f'<div class="passage">{"".join(out)}</div>{key}'
 

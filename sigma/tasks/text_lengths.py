@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass, replace
 
 import torch
@@ -33,7 +34,10 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        return " + ".join(f"{n} token{'s' * (n != 1)}" for n in self.lengths)
+        """The lengths and what was written at them, e.g. '2 + 1 tokens: “ comes to” “ sun”'."""
+        counts = " + ".join(str(n) for n in self.lengths)
+        fills = " ".join(f"“{f[:40]}”" for f in re.findall(r"\[([^\]]*)\]", self.marked))
+        return f"{counts} token{'s' * (sum(self.lengths) != 1)}: {fills}".replace("\n", "↵")
 
     def as_json(self) -> dict:
         return {"lengths": list(self.lengths), "marked": self.marked, "bits_per_char": round(self.bits_per_char, 4)}
