@@ -310,10 +310,12 @@ def build() -> gr.Blocks:
         tabs = ("maze", "text", "signal")
         demo.load(banners(*tabs), None, [maze_banner, text_banner, signal_banner], api_visibility="undocumented")
 
-        # the named API: /solve_maze, /fill_text, /density
+        # the named API: /solve_maze, /fill_text, /fill_signal, /spread_signal, /compare, /density
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
         for task in (mz.TASK, tx.TASK, sg.TASK):
             gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
+        gr.api(api_guard(api.endpoint(sg.TASK)), api_name="forecast_signal", **model_api)  # its first name
+        gr.api(api_guard(api.spread_signal), api_name="spread_signal", **model_api)
         gr.api(api_guard(api.compare), api_name="compare", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)
     return demo

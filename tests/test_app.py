@@ -13,6 +13,7 @@ from gradio_client.exceptions import AppError
 from sigma import SigmaConfig, SigmaGPT
 from sigma.settings import Settings
 from sigma.tasks import maze as mz
+from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
 from views import maze_view, text_view
 from views.models import ModelSlot
@@ -55,6 +56,27 @@ def test_every_sampler_streams_through_the_api(client, sampler):
     if sampler == "sequential":
         assert len(events) == last["to_fill"] + 1
     assert last["text"].startswith("To be, or") and "[" in last["marked"]
+
+
+SIGNAL = "0, 2000, 6000, 12000, ?*124"
+
+
+@pytest.mark.parametrize("api_name", ["/fill_signal", "/forecast_signal"])  # its first name keeps working
+def test_fill_signal_streams_steps_and_ends_with_the_profile(client, api_name):
+    events = stream(client, api_name, SIGNAL, "exact", "random", 5, 1.0, 0)
+    last = events[-1]
+    assert last["finished"] and len(events) >= 2 and "message" in last
+    assert last["to_fill"] == 124 and last["values"].startswith("0, 2000, 6000, 12000, [")
+
+
+def test_spread_signal_gives_ordered_quantiles_that_keep_the_pins(client):
+    out = client.predict(SIGNAL, 8, "exact", "random", 5, 1.0, 0, api_name="/spread_signal")
+    q = out["quantiles_ft"]
+    assert set(q) == {"q05", "q25", "q50", "q75", "q95"} and all(len(v) == sg.LENGTH for v in q.values())
+    assert all(a <= b <= c <= d <= e for a, b, c, d, e in zip(*q.values(), strict=True))
+    assert [q["q50"][i] for i in range(4)] == [0, 2000, 6000, 12000] and out["known"][:5] == [True] * 4 + [False]
+    with pytest.raises(AppError, match="from 2 to 64"):
+        client.predict(SIGNAL, 500, api_name="/spread_signal")
 
 
 def test_fill_text_handles_emoji_and_cjk(client):

@@ -16,6 +16,7 @@ BENCH = {
     "text": "train.bench_text",
     "cost": "train.bench_cost",
     "tokenizers": "train.bench_tokenizers",
+    "signal": "train.bench_signal",
 }
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from collections.abc import Callable, Iterator
 
 from sigma.settings import BOUNDS, SAMPLERS, Settings
 from sigma.task import Task, top_choices
 from sigma.tasks import get
-from views import charts
+from sigma.tasks import signal as sg
+from views import charts, signal_view
 from views.models import SLOTS, model_of
 from views.race import race
 from views.runs import Frame, one_pass, start
@@ -128,3 +130,26 @@ def density(task: str, sequence: str, k: int = 5) -> dict:
     tokens, known = (t.tolist() for t in the_task.encode(value))
     top = top_choices(the_task, one_pass(model, tokens, known, the_task.forbid(value)), known, k)
     return {"positions": [{"position": the_task.position(value, i), "top": t} for i, t in top]}
+
+
+def spread_signal(
+    signal: str,
+    n: int = 32,
+    sampler: str = sg.TASK.defaults.sampler,
+    order: str = sg.TASK.defaults.order,
+    num_orders: int = sg.TASK.defaults.num_orders,
+    temperature: float = sg.TASK.defaults.temperature,
+    seed: int = 0,
+) -> dict:
+    """Draw n (2-64) completions of a flight profile with the same pins in one batch: per step, the 5, 25, 50, 75
+    and 95 % quantiles of the draws in feet (the fan chart's bands), which steps were known, and the seconds of
+    model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw)."""
+    settings = Settings(sampler, order, num_orders, temperature, seed)
+    start = time.perf_counter()
+    profile, samples = signal_view.draws(model_of(SLOTS["signal"]), signal, settings, n)
+    return {
+        "draws": n,
+        "known": list(profile.known),
+        "quantiles_ft": signal_view.quantiles(samples),
+        "model_seconds": round(time.perf_counter() - start, 3),
+    }

@@ -28,6 +28,8 @@ WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
 LEFT, RIGHT, TOP, BOTTOM = 46, 8, 10, 28  # margins for the axis labels
 TOP_FT = 45_000  # the y axis always spans the ground to FL450, so two charts compare at a glance
 SPREAD_N = 32  # draws behind a fan chart, sampled as one batch
+MAX_DRAWS = 64  # the most one spread may ask for
+QUANTILES = (5, 25, 50, 75, 95)  # the fan's bands: 90 % and 50 % of the draws, and the median
 # what assets/pin.js needs to turn a pointer position into a step and an altitude
 GEOMETRY = (
     f'data-width="{WIDTH}" data-height="{HEIGHT}" data-left="{LEFT}" data-right="{RIGHT}" data-top="{TOP}" '
@@ -264,9 +266,8 @@ def density_figure(profile: Profile, probs: torch.Tensor, known: list[bool], k: 
 
 def fan_chart(profile: Profile, samples: list[list[int]]) -> go.Figure:
     """The median and the 50 % and 90 % bands of many draws (tokens [N][T]) at every step, over the known steps."""
-    feet = sg.dequantise(samples).astype(float)  # [N, T]
-    q05, q25, q50, q75, q95 = np.percentile(feet, [5, 25, 50, 75, 95], axis=0)
-    steps = list(range(feet.shape[1]))
+    q05, q25, q50, q75, q95 = quantiles(samples).values()
+    steps = list(range(len(q50)))
     fig = go.Figure()
     for lo, hi, name, alpha in ((q05, q95, "90 % of draws", 0.18), (q25, q75, "50 % of draws", 0.35)):
         fig.add_trace(go.Scatter(x=steps, y=lo, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"))
@@ -288,9 +289,11 @@ def fan_chart(profile: Profile, samples: list[list[int]]) -> go.Figure:
     return _layout(fig, f"Spread of {len(samples)} draws")
 
 
-def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> go.Figure:
-    """Draw n completions of one profile in one batch with the chosen settings (seeds differ by row through the
-    batch's generator) and show their fan chart. At temperature 0 every draw is the same: the fan is a line."""
+def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> tuple[Profile, list]:
+    """n completions of one profile, drawn in one batch with the chosen settings (seeds differ by row through
+    the batch's generator): the parsed profile and the tokens [n][T]."""
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= MAX_DRAWS:
+        raise ValueError(f"the number of draws must be a whole number from 2 to {MAX_DRAWS}, got {str(n)[:40]!r}")
     profile = sg.TASK.parse(value, model)
     problem = sg.TASK.problem(profile)
     if problem:
@@ -300,8 +303,20 @@ def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = S
     out = sample(
         model, tokens.expand(n, -1).to(model.device), known.expand(n, -1).to(model.device), **s.engine_kwargs()
     )
-    fig = fan_chart(profile, out.tokens.cpu().tolist())
-    if s.temperature == 0:
+    return profile, out.tokens.cpu().tolist()
+
+
+def quantiles(samples: list[list[int]]) -> dict[str, list[float]]:
+    """Per step, the 5, 25, 50, 75 and 95 % quantiles in feet of draws (tokens [N][T])."""
+    feet = sg.dequantise(samples).astype(float)
+    return {f"q{q:02d}": np.percentile(feet, q, axis=0).round(1).tolist() for q in QUANTILES}
+
+
+def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> go.Figure:
+    """The fan chart of n draws of one profile. At temperature 0 every draw is the same: the fan is a line."""
+    profile, samples = draws(model, value, settings, n)
+    fig = fan_chart(profile, samples)
+    if settings.checked().temperature == 0:
         fig.update_layout(title={"text": f"Spread of {n} draws (temperature 0: every draw is the greedy one)"})
     return fig
 

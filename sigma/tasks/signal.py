@@ -294,7 +294,7 @@ def examples() -> list[str]:
 class SignalTask:
     """Vertical profiles as a `sigma.task.Task`: the value is a `Profile`, the answer its unknown steps."""
 
-    name, verb, shown_as = "signal", "forecast", "values"
+    name, verb, shown_as = "signal", "fill", "values"  # /fill_signal; /forecast_signal stays as an alias
     defaults = Settings(sampler="exact-confident", temperature=0.7)  # 1.0 adds 500 ft jitter to level flight
     choices = None  # every token is an altitude bin
 
