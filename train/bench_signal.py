@@ -42,11 +42,20 @@ def prefix_draws(model: SigmaGPT, rows: Tensor, known: Tensor, seed: int = 0) ->
     unknown ones sampled at temperature 1. rows, known: [B, T]."""
     gen = torch.Generator(device=model.device).manual_seed(seed)
     tokens = rows.clone()
-    order = torch.arange(rows.shape[1], device=rows.device).expand_as(rows)
-    for t in range(rows.shape[1]):
-        logits, _ = model(*model.slots(tokens[:, : t + 1], order[:, : t + 1]))
-        drawn = torch.multinomial(torch.softmax(logits[:, t].float(), dim=-1), 1, generator=gen)[:, 0]
+    B = rows.shape[0]
+    in_tok, in_pos = torch.full((B, 1), model.bos), torch.full((B, 1), model.start)
+    past = None
+    for t in range(rows.shape[1]):  # one slot per pass, reading the step before and the cached ones
+        sees = torch.ones(B, 1, t + 1, dtype=torch.bool)
+        logits, new = model(in_tok, in_pos, torch.full((B, 1), t), past, sees)
+        past = (
+            new
+            if past is None
+            else [(torch.cat([k0, k], 2), torch.cat([v0, v], 2)) for (k0, v0), (k, v) in zip(past, new, strict=True)]
+        )
+        drawn = torch.multinomial(torch.softmax(logits[:, 0].float(), dim=-1), 1, generator=gen)[:, 0]
         tokens[:, t] = torch.where(known[:, t], rows[:, t], drawn)
+        in_tok, in_pos = tokens[:, t : t + 1], torch.full((B, 1), t)
     return tokens
 
 

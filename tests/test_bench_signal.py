@@ -1,0 +1,61 @@
+"""The signal bench on tiny models and the shipped example flights: its figures, and the baseline's prefix-only
+draws (known steps forced as they are reached, the model's cache matching a full pass)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import torch
+from safetensors.numpy import save_file
+
+from sigma import SigmaConfig, SigmaGPT
+from sigma.tasks import signal as sg
+from train import bench_signal
+
+
+def tiny() -> SigmaGPT:
+    torch.manual_seed(0)
+    return SigmaGPT(SigmaConfig(vocab_size=sg.VOCAB_SIZE, block_size=sg.LENGTH, n_layer=1, n_head=2, n_embd=32)).eval()
+
+
+def example_flights() -> np.ndarray:
+    """The flights the app ships for its examples, in feet, as `python -m train.signal_data` writes a split."""
+    return np.array([f["tokens"] for f in sg.example_flights()], dtype=np.int64) * sg.BIN_FT
+
+
+def test_infill_known_is_a_seeded_fifth():
+    flights = torch.zeros(5, sg.LENGTH, dtype=torch.long)
+    known = bench_signal.infill_known(flights, 0.2, seed=3)
+    assert known.sum(dim=1).tolist() == [round(0.2 * sg.LENGTH)] * 5
+    assert torch.equal(known, bench_signal.infill_known(flights, 0.2, seed=3))
+
+
+def test_prefix_draws_force_the_known_steps_and_read_only_the_past():
+    model = tiny()
+    rows = torch.randint(0, sg.VOCAB_SIZE, (4, sg.LENGTH))
+    known = bench_signal.infill_known(rows, 0.3, seed=1)
+    drawn = bench_signal.prefix_draws(model, rows, known, seed=0)
+    assert torch.equal(drawn[known], rows[known])
+    later = rows.clone()
+    later[:, 64:] = (later[:, 64:] + 7) % sg.VOCAB_SIZE  # what lies ahead cannot change the draws before it
+    assert torch.equal(bench_signal.prefix_draws(model, later, known, seed=0)[:, :64], drawn[:, :64])
+
+
+def test_signal_bench_prints_every_figure(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    save_file({"altitude_ft": example_flights()[:3]}, str(data / "test.safetensors"))
+    for name in ("sigma", "base"):
+        tiny().save_pretrained(tmp_path / name)
+    parser = argparse.ArgumentParser()
+    bench_signal.add_arguments(parser)
+    flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--data", str(data)]
+    result = bench_signal.run(parser.parse_args([*flags, "--n", "3", "--draws", "2", "--threads", "0", "--json"]))
+    out = capsys.readouterr().out
+    assert json.loads(out.strip().splitlines()[-1]) == result and "forecast:" not in out  # --json: no tables
+    for task in ("forecast", "infill"):
+        for who in ("sequential", "burst", "exact", "exact-confident", "baseline_l2r"):
+            assert {"mae_ft", "in_90", "in_50", "repeats", "calls_per_step", "seconds"} <= set(result[task][who])
+        assert result[task]["sequential"]["calls_per_step"] == 1.0 and "exact" in result[task]["speedup"]
