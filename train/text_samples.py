@@ -1,7 +1,9 @@
-"""`python -m train.text_samples CHECKPOINT`: the three infills shown in the text model cards.
+"""`python -m train.text_samples CHECKPOINT`: the infills shown in the text model cards.
 
 Famous lines from validation plays (never trained on); each {braced} phrase is blanked with as many tokens as it had,
-then filled by the chosen sampler (exact by default), one seed per passage.
+then filled by the chosen sampler (exact by default), one seed per passage. With `--held-out N`, instead N passages
+of the held-out plays with a phrase of 2-5 words blanked inside a line (`train.text_measures.blanked_phrases`),
+filled with the app's default settings (line breaks forbidden inside a line, as the app does).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import torch
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.tasks.text import encode, parse_blanks, show_fill
+from sigma.tasks.text import TASK, encode, parse_blanks, show_fill
+from train.text_measures import blanked_phrases, fill_phrases, real_word_rate
 
 PASSAGES = [
     "ANTONY:\nFriends, Romans, countrymen, lend me your{ ears};\nI come to{ bury} Caesar, not to praise him.\n"
@@ -32,15 +35,34 @@ def blank(passage: str) -> str:
     return re.sub(r"\{([^}]*)\}", lambda m: "[" + "_" * len(encode(m.group(1))) + "]", passage)
 
 
+def held_out(model: SigmaGPT, n: int) -> None:
+    """n held-out passages, each with a phrase blanked inside a line, filled as the app fills them."""
+    phrases = blanked_phrases(n, seed=7, max_chars=300)
+    figures = fill_phrases(model, phrases, TASK.defaults)
+    s = TASK.defaults
+    print(
+        f"{n} held-out phrases filled with {s.sampler}, {s.order} order, temperature {s.temperature}, seeds 0-{n - 1}"
+    )
+    print(f"(real-word rate of these fills: {real_word_rate(figures.words):.1%})\n")
+    for phrase, fill in zip(phrases, figures.fills, strict=True):
+        line = next(line for line in phrase.passage.splitlines() if "{" in line)
+        shown = line.replace(" {", "{").replace("{" + phrase.phrase + "}", "[" + fill + "]")  # the space is in the fill
+        print(f"{shown}\n    (original: {phrase.phrase})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m train.text_samples", description=__doc__)
     p.add_argument("checkpoint", nargs="?", default="checkpoints/text")
     p.add_argument("--order", default="random")
     p.add_argument("--sampler", "--method", default="exact", help="sequential, burst, exact or exact-confident")
     p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--held-out", type=int, default=0, metavar="N", help="N blanked held-out phrases instead")
     args = p.parse_args()
     torch.set_num_threads(1)
     model = SigmaGPT.from_pretrained(args.checkpoint).eval()
+    if args.held_out:
+        held_out(model, args.held_out)
+        return
     for seed, passage in enumerate(PASSAGES):
         text = blank(passage)
         tokens, known = parse_blanks(text, model.config.block_size)
