@@ -320,7 +320,7 @@ MAX_CHARS = 4000  # far above any block size; stops a huge paste before it reach
 EXAMPLES = [
     "HAMLET:\nTo be, or not to be: that is the {question}:\nWhether 'tis nobler in the mind to {suffer}\n"
     "The slings and arrows of outrageous {fortune},\nOr to take arms against a sea of troubles,",
-    "ROMEO:\nBut, soft! what light through yonder [___] breaks?\nIt is the east, and Juliet is the [__].\n"
+    "ROMEO:\nBut, soft! what light through yonder [...] breaks?\nIt is the east, and Juliet is the [...].\n"
     "Arise, fair sun, and kill the envious moon,",
     "JAQUES:\nAll the world's a {stage},\nAnd all the men and women merely {players}:\n"
     "They have their exits and their entrances;\nAnd one man in his time plays many parts,",
