@@ -32,16 +32,17 @@ SAMPLES = [
 
 def test_vocabulary_is_small_and_byte_complete():
     enc = tx.get_encoding()
-    assert enc.n_vocab == tx.VOCAB_SIZE == 1024
+    assert enc.n_vocab == tx.VOCAB_SIZE and tx.VOCAB_SIZE in tx.VOCAB_SIZES
     assert all(enc.encode_single_token(bytes([b])) < 256 for b in range(256))
 
 
+@pytest.mark.parametrize("vocab", tx.VOCAB_SIZES)
 @pytest.mark.parametrize("text", SAMPLES)
-def test_round_trip(text):
-    ids = tx.encode(text)
-    assert all(0 <= i < tx.VOCAB_SIZE for i in ids)
-    assert tx.decode(ids) == text
-    assert tx.decode(torch.tensor(ids, dtype=torch.long)) == text
+def test_round_trip(text, vocab):
+    ids = tx.encode(text, vocab)
+    assert all(0 <= i < vocab for i in ids)
+    assert tx.decode(ids, vocab) == text
+    assert tx.decode(torch.tensor(ids, dtype=torch.long), vocab) == text
 
 
 def test_round_trip_random_unicode():
