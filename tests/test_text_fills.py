@@ -109,11 +109,12 @@ def test_the_model_chooses_the_length_it_finds_likeliest():
     passage = tx.parse_passage("But, soft! what light through yonder [...] breaks?", 64, max_length=4)
     chosen = tl.choose_lengths(model, passage, Settings(sampler="exact", temperature=0.8, seed=3))
     assert [c.lengths for c in sorted(chosen.tried, key=lambda c: c.lengths)] == [(1,), (2,), (3,), (4,)]
-    scores = [c.bits_per_char for c in chosen.tried]
+    scores = [c.score() for c in chosen.tried]
     assert scores == sorted(scores) and not chosen.gaps
     assert chosen.known.count(False) == chosen.tried[0].lengths[0]
     for c in chosen.tried:  # each score is the model's own likelihood of that fill
-        assert c.bits_per_char == pytest.approx(tl.score(model, list(c.tokens)), rel=1e-4)
+        assert c.nats == pytest.approx(tl.nats(model, list(c.tokens)), rel=1e-4)
+        assert c.characters == len(tx.decode(list(c.tokens)))
         assert tx.show_fill(c.tokens, tl.with_lengths(passage, c.lengths).known) == c.marked
     verdict = tx.TASK.verdict(chosen, list(chosen.ids)).as_json()
     assert len(verdict["lengths"]) == 4 and "Next best:" in verdict["message"]

@@ -21,7 +21,7 @@ from sigma import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
 from sigma.tasks.text import decode, load_plays, mid_line, newline_tokens, parse_blanks, parse_passage, split_plays
-from sigma.tasks.text_lengths import choose_lengths
+from sigma.tasks.text_lengths import LENGTH_PENALTY, choose_lengths
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
 
@@ -166,25 +166,27 @@ def windows_bits(model: SigmaGPT, tokens: Tensor, nats_per_token: float, known: 
 
 
 def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, max_length: int = 8) -> dict:
-    """Each phrase's blank as "[...]": how often the model's chosen length equals the phrase's true length in
-    tokens, and how often it is within one token (every true length here is at most `max_length`)."""
-    hits = near = 0
-    chosen, truth = [], []
+    """Each phrase's blank as "[...]": how often the chosen length equals the phrase's true length in tokens, and
+    how often it is within one token (every true length here is at most `max_length`); for the app's length
+    penalty, and under `by_penalty` for the plain likelihood (0) and the likelihood per character (1) too,
+    ranking the same fills."""
+    tried, truth = [], []
     for i, phrase in enumerate(phrases):
-        tokens, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
-        true_length = int((~known).sum())
+        _, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
+        truth.append(int((~known).sum()))
         passage = parse_passage(re.sub(r"\{[^}]*\}", "[...]", phrase.passage), model.config.block_size, max_length)
-        picked = choose_lengths(model, passage, replace(settings, seed=i)).tried[0].lengths[0]
-        hits += picked == true_length
-        near += abs(picked - true_length) <= 1
-        chosen.append(picked)
-        truth.append(true_length)
+        tried.append(choose_lengths(model, passage, replace(settings, seed=i)).tried)
     n = max(1, len(phrases))
-    return {
-        "exact": round(hits / n, 4),
-        "within_one": round(near / n, 4),
-        "mean_chosen": round(sum(chosen) / n, 3),
-        "mean_true": round(sum(truth) / n, 3),
-        "n": len(phrases),
-        "max_length": max_length,
-    }
+
+    def rates(penalty: float) -> dict:
+        chosen = [min(t, key=lambda c: c.score(penalty)).lengths[0] for t in tried]
+        return {
+            "exact": round(sum(c == t for c, t in zip(chosen, truth, strict=True)) / n, 4),
+            "within_one": round(sum(abs(c - t) <= 1 for c, t in zip(chosen, truth, strict=True)) / n, 4),
+            "mean_chosen": round(sum(chosen) / n, 3),
+        }
+
+    out = rates(LENGTH_PENALTY) | {"mean_true": round(sum(truth) / n, 3), "n": len(phrases), "max_length": max_length}
+    out["penalty"] = LENGTH_PENALTY
+    out["by_penalty"] = {str(p): rates(p) for p in (0.0, LENGTH_PENALTY, 1.0)}
+    return out
