@@ -33,7 +33,7 @@ from sigma.settings import Settings
 # GPT-2's split: words with their leading space, numbers, punctuation runs, whitespace.
 SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 RANKS_FILE = Path(__file__).with_name("shakespeare_bpe.tiktoken")
-VOCAB_SIZE = 1024  # the shipped model's vocabulary
+VOCAB_SIZE = 8192  # the shipped model's vocabulary
 VOCAB_SIZES = (1024, 4096, 8192)  # the vocabularies compared in the tokenizer A/B
 # "[___]": three blank tokens; "[...]": a blank whose length the model chooses; "{words}": the tokens of those words
 BLANK = re.compile(r"\[(_+)\]|\[(\.\.\.|…)\]|\{([^{}]*)\}")
