@@ -15,7 +15,7 @@ import torch
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.tasks.text import TASK, encode, parse_blanks, show_fill
+from sigma.tasks.text import TASK, encode, parse_passage, show_fill
 from train.text_measures import blanked_phrases, fill_phrases, real_word_rate
 
 PASSAGES = [
@@ -65,10 +65,10 @@ def main() -> None:
         return
     for seed, passage in enumerate(PASSAGES):
         text = blank(passage)
-        tokens, known = parse_blanks(text, model.config.block_size)
-        out = sample(
-            model, tokens, known, sampler=args.sampler, order=args.order, temperature=args.temperature, seed=seed
-        )
+        passage = parse_passage(text, model.config.block_size)
+        tokens, known = TASK.encode(passage)
+        settings = {"sampler": args.sampler, "order": args.order, "temperature": args.temperature, "seed": seed}
+        out = sample(model, tokens, known, **settings, forbid=TASK.forbid(passage))  # as the app: no mid-line breaks
         calls, n, steps = int(out.model_calls[0]), int((~known).sum()), int(out.steps[0])
         print(f"--- input:\n{text}")
         print(f"--- filled ({args.sampler}, {args.order} order, {calls} model calls for {n} tokens, {steps} steps):")
