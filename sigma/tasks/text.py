@@ -436,7 +436,8 @@ class Filled:
             return done
         best, *others = self.tried
         rest = "; ".join(f"{c.label} ({c.bits_per_char:.2f})" for c in others[:3])
-        return f"{done} Chosen lengths: {best.label} ({best.bits_per_char:.2f} bits/char). Next best, ranked by likelihood with a length penalty: {rest}."
+        chosen = f"Chosen lengths: {best.label} ({best.bits_per_char:.2f} bits/char)."
+        return f"{done} {chosen} Next best, ranked by likelihood with a length penalty: {rest}."
 
     @property
     def tone(self) -> str:
