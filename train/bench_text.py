@@ -26,7 +26,7 @@ from sigma.sampling import sample
 from sigma.tasks.text import TASK, corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
 from train.loop import apply_threads
 from train.text import val_loss, val_spans, val_windows
-from train.text_measures import blanked_phrases, fill_phrases, length_choices, phrase_bits, windows_bits
+from train.text_measures import bench_phrases, fills_both_ways, length_choices, phrase_bits, windows_bits
 from train.variants import variants
 
 
@@ -101,16 +101,12 @@ def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: 
 def phrase_figures(model: SigmaGPT, n: int) -> dict:
     """Held-out phrases of 2-5 words blanked inside verse lines, filled with the app's default settings (line
     breaks forbidden there, as the app does, and allowed); and phrases of 1-4 words as "[...]" blanks."""
-    room = 2 * model.config.block_size  # characters that surely fit: the corpus averages 2.3 or more per token
-    phrases = blanked_phrases(n, seed=1, max_chars=room)
+    phrases = bench_phrases(model, n)
     return {
         "n": n,
         "bpc_random": round(phrase_bits(model, phrases, "random"), 4),
-        "fills": fill_phrases(model, phrases, TASK.defaults).as_json(),
-        "fills_newlines_allowed": fill_phrases(model, phrases, TASK.defaults, forbid_newlines=False).as_json(),
-        "unknown_length": length_choices(
-            model, blanked_phrases(n, words=(1, 4), seed=2, max_chars=room), TASK.defaults
-        ),
+        **fills_both_ways(model, phrases, TASK.defaults),
+        "unknown_length": length_choices(model, bench_phrases(model, n, words=(1, 4), seed=2), TASK.defaults),
         "settings": {"sampler": TASK.defaults.sampler, "order": TASK.defaults.order},
     }
 

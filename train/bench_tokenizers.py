@@ -17,7 +17,7 @@ from sigma import SigmaGPT
 from sigma.tasks.text import TASK, corpus_tokens, decode, split_plays
 from train.loop import apply_threads
 from train.text import val_loss, val_windows
-from train.text_measures import blanked_phrases, fill_phrases, phrase_bits, windows_bits
+from train.text_measures import bench_phrases, fills_both_ways, phrase_bits, windows_bits
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,8 +32,7 @@ def measure(model: SigmaGPT, n_val: int, n_phrases: int) -> dict:
     _, val_names = split_plays()
     stream = corpus_tokens(val_names, vocab)
     val = val_windows(T, n_val, vocab_size=vocab)
-    phrases = blanked_phrases(n_phrases, seed=1, max_chars=2 * T)
-    settings = TASK.defaults
+    phrases = bench_phrases(model, n_phrases)
     return {
         "vocab": vocab,
         "parameters": model.num_params(),
@@ -42,8 +41,7 @@ def measure(model: SigmaGPT, n_val: int, n_phrases: int) -> dict:
         "bpc_random": round(windows_bits(model, val, val_loss(model, val, "random")), 4),
         "phrase_bpc_random": round(phrase_bits(model, phrases, "random"), 4),
         "phrase_bpc_l2r": round(phrase_bits(model, phrases, "l2r"), 4),
-        "fills": fill_phrases(model, phrases, settings).as_json(),
-        "fills_newlines_allowed": fill_phrases(model, phrases, settings, forbid_newlines=False).as_json(),
+        **fills_both_ways(model, phrases, TASK.defaults),
     }
 
 

@@ -80,6 +80,11 @@ def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
     p.add_argument("--init", help="start from this checkpoint's weights and shape (fresh optimizer and schedule)")
 
 
+def model_shape(args: argparse.Namespace) -> dict:
+    """The shared model-size flags as SigmaConfig fields."""
+    return {"n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd}
+
+
 def apply_threads(args: argparse.Namespace) -> None:
     """Torch's CPU threads from --threads (0 keeps torch's default); commands call it as their run starts."""
     if args.threads:

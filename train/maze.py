@@ -13,7 +13,7 @@ from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
-from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
+from train.loop import add_training_arguments, apply_threads, model_shape, starting_model, train, train_config
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
@@ -79,14 +79,7 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
 
     def fresh() -> SigmaGPT:
-        config = SigmaConfig(
-            vocab_size=mz.VOCAB_SIZE,
-            block_size=2 * h * w,
-            n_layer=args.n_layer,
-            n_head=args.n_head,
-            n_embd=args.n_embd,
-            grid=(2, h, w),
-        )
+        config = SigmaConfig(vocab_size=mz.VOCAB_SIZE, block_size=2 * h * w, grid=(2, h, w), **model_shape(args))
         return SigmaGPT(config)
 
     model = starting_model(args, fresh)

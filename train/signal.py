@@ -24,7 +24,7 @@ from torch import Tensor
 from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks import signal as sg
-from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
+from train.loop import add_training_arguments, apply_threads, model_shape, starting_model, train, train_config
 from train.text import val_loss
 
 
@@ -110,14 +110,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     torch.manual_seed(args.seed)
 
     def fresh() -> SigmaGPT:
-        config = SigmaConfig(
-            vocab_size=sg.VOCAB_SIZE,
-            block_size=sg.LENGTH,
-            n_layer=args.n_layer,
-            n_head=args.n_head,
-            n_embd=args.n_embd,
-        )
-        return SigmaGPT(config)
+        return SigmaGPT(SigmaConfig(vocab_size=sg.VOCAB_SIZE, block_size=sg.LENGTH, **model_shape(args)))
 
     model = starting_model(args, fresh)
     flights, val = split_tokens(args.data, "train"), split_tokens(args.data, "val")

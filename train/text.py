@@ -16,7 +16,7 @@ from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks.text import VOCAB_SIZE, VOCAB_SIZES, corpus_tokens, random_spans, split_plays, windows
-from train.loop import add_training_arguments, apply_threads, starting_model, train, train_config
+from train.loop import add_training_arguments, apply_threads, model_shape, starting_model, train, train_config
 from train.retokenize import transplant
 from train.ship import ship
 from train.text_measures import windows_bits
@@ -95,14 +95,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     torch.manual_seed(args.seed)
 
     def fresh() -> SigmaGPT:
-        config = SigmaConfig(
-            vocab_size=args.vocab or VOCAB_SIZE,
-            block_size=args.block_size,
-            n_layer=args.n_layer,
-            n_head=args.n_head,
-            n_embd=args.n_embd,
-            dropout=args.dropout,
-        )
+        vocab = args.vocab or VOCAB_SIZE
+        config = SigmaConfig(vocab_size=vocab, block_size=args.block_size, dropout=args.dropout, **model_shape(args))
         return SigmaGPT(config)
 
     model = starting_model(args, fresh, dropout=args.dropout)

@@ -20,7 +20,7 @@ from torch import Tensor
 from sigma import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
-from sigma.tasks.text import decode, load_plays, mid_line, newline_tokens, parse_blanks, parse_passage, split_plays
+from sigma.tasks.text import decode, line_break_mask, load_plays, parse_blanks, parse_passage, split_plays
 from sigma.tasks.text_lengths import LENGTH_PENALTY, choose_lengths
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
@@ -129,10 +129,7 @@ def fill_phrases(
     figures = FillFigures([], [], 0)
     for i, phrase in enumerate(phrases):
         tokens, known = parse_blanks(phrase.passage, model.config.block_size, vocab)
-        forbid = None
-        if forbid_newlines:
-            inside = torch.tensor(mid_line(tokens.tolist(), known.tolist(), vocab))
-            forbid = (inside[:, None] & newline_tokens(vocab)[None, :])[None]
+        forbid = line_break_mask(tokens.tolist(), known.tolist(), vocab)[None] if forbid_newlines else None
         kwargs = {**settings.engine_kwargs(), "seed": i}
         out = sample(model, tokens[None], known[None], **kwargs, forbid=forbid)
         text, spans = fill_spans(out.tokens[0].tolist(), known.tolist(), vocab)
@@ -141,6 +138,20 @@ def fill_phrases(
         figures.fills += fills
         figures.newline_fills += sum("\n" in f for f in fills)
     return figures
+
+
+def bench_phrases(model: SigmaGPT, n: int, words: tuple[int, int] = (2, 5), seed: int = 1) -> list[Phrase]:
+    """The benches' held-out phrases: passages short enough for any of the vocabularies (the corpus averages
+    2.3 or more characters per token), the same text for every model of one block size."""
+    return blanked_phrases(n, words=words, seed=seed, max_chars=2 * model.config.block_size)
+
+
+def fills_both_ways(model: SigmaGPT, phrases: list[Phrase], settings: Settings) -> dict:
+    """Fills of the phrases with line breaks forbidden inside a line (as the app does), and allowed."""
+    return {
+        "fills": fill_phrases(model, phrases, settings).as_json(),
+        "fills_newlines_allowed": fill_phrases(model, phrases, settings, forbid_newlines=False).as_json(),
+    }
 
 
 @torch.no_grad()

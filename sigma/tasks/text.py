@@ -411,6 +411,14 @@ def mid_line(
     return out
 
 
+def line_break_mask(
+    ids: list[int] | tuple[int, ...], known: list[bool] | tuple[bool, ...], vocab_size: int = VOCAB_SIZE
+) -> Tensor:
+    """Bool [T, V]: line-break tokens in the blanks inside a line (see `mid_line`), for `forbid=`."""
+    inside = torch.tensor(mid_line(ids, known, vocab_size))
+    return inside[:, None] & newline_tokens(vocab_size)[None, :]
+
+
 def piece(token: int) -> str:
     """A token as readable text; part of a character, or a control byte, shows as hex bytes."""
     text = decode([token])
@@ -486,8 +494,7 @@ class TextTask:
 
     def forbid(self, passage: Passage) -> Tensor:
         """Line breaks are not drawn in blanks inside a line (see `mid_line`)."""
-        inside = torch.tensor(mid_line(passage.ids, passage.known))
-        return inside[:, None] & newline_tokens()[None, :]
+        return line_break_mask(passage.ids, passage.known)
 
     def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
         if passage.gaps:
