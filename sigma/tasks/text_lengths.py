@@ -98,12 +98,11 @@ def nats(model: SigmaGPT, tokens: list[int]) -> float:
 def choose_lengths(model: SigmaGPT, passage: Passage, settings: Settings) -> Passage:
     """The passage with the lengths whose fill scores best; `tried` ranks every choice.
     Each length is filled with the same settings and seed, so the run that follows redraws the winner."""
-    tried = []
+    tried, run = [], settings.engine_kwargs()
     for lengths in combinations(passage, model.config.block_size):
         candidate = with_lengths(passage, lengths)
         tokens, known = TASK.encode(candidate)
         forbid = TASK.forbid(candidate).to(model.device)[None]
-        run = settings.engine_kwargs()
         out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **run, forbid=forbid)
         filled = out.tokens[0].tolist()
         marked = show_fill(filled, candidate.known)
