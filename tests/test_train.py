@@ -107,6 +107,8 @@ def test_maze_training_smoke_with_two_ddp_processes(tmp_path):
         "3",
         "--eval-n",
         "4",
+        "--time-limit",
+        "600",  # never reached; the ranks still agree on it every step
         "--device",
         "cpu",
         "--out",

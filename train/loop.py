@@ -244,6 +244,13 @@ def setup_distributed(cfg: TrainConfig) -> tuple[torch.device, int, bool]:
     return device, dist.get_rank(), True
 
 
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """Whether `flag` holds on any rank of the group."""
+    t = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW with weight decay on the matrices and embeddings (two or more dimensions), none on biases and gains."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -326,7 +333,9 @@ def train(
             rate = tokens_seen / max(1e-9, time.perf_counter() - t0)
             bar.set_postfix(loss=f"{loss.item():.4f}", order=order, tok_s=f"{rate:,.0f}")
         last = step + 1 == cfg.steps
-        timed_out = cfg.time_limit and time.perf_counter() - t0 > cfg.time_limit
+        timed_out = bool(cfg.time_limit) and time.perf_counter() - t0 > cfg.time_limit
+        if distributed and cfg.time_limit:
+            timed_out = any_rank(timed_out, device)  # every rank stops at the same step, or the others hang
         if rank == 0 and evaluate and (last or timed_out or (step + 1) % cfg.eval_every == 0):
             model.eval()
             figures = {"step": step + 1, "loss": round(loss.item(), 5), **evaluate(model)}
@@ -338,7 +347,10 @@ def train(
             tqdm.write(f"time limit reached at step {step + 1}; resume with --resume")
             break
 
-    # -- teardown
+    # -- teardown: ranks leave together, after rank 0's last evaluation and save, and drop the DDP wrapper
+    # (whose reducer holds gloo work) before the group goes; a rank that leaves early can abort at exit
     if distributed:
+        dist.barrier()
+        del objective
         dist.destroy_process_group()
     return log
