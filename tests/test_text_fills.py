@@ -188,3 +188,13 @@ def test_tokenizer_bench_prints_one_row_per_checkpoint(tmp_path, capsys):
     assert json.loads(out[-1]) == result and sum(line.startswith("| ") for line in out) == 3  # header and two rows
     assert result[paths[1]]["chars_per_token"] > result[paths[0]]["chars_per_token"]
     assert 0 <= result[paths[0]]["fills"]["real_word_rate"] <= 1
+
+
+def test_length_choices_report_the_rate_of_a_guess_that_ignores_the_passage():
+    model = tiny_text_model(block_size=128)
+    phrases = [tm.Phrase("ROMEO:\nBut soft, what {light} through", "light"), tm.Phrase("Is {the sun} up", "the sun")]
+    truth = [len(tx.encode(" light")), len(tx.encode(" the sun"))]
+    result = tm.length_choices(model, phrases, Settings(sampler="exact", temperature=0.8, seed=0), max_length=4)
+    for k in range(1, 5):
+        assert result["constant_within_one"][str(k)] == sum(abs(k - t) <= 1 for t in truth) / 2
+    assert 0 <= result["within_one"] <= 1 and result["n"] == 2

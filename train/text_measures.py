@@ -180,7 +180,7 @@ def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, m
     """Each phrase's blank as "[...]": how often the chosen length equals the phrase's true length in tokens, and
     how often it is within one token (every true length here is at most `max_length`); for the app's length
     penalty, and under `by_penalty` for the plain likelihood (0) and the likelihood per character (1) too,
-    ranking the same fills."""
+    ranking the same fills; `constant_within_one` is the same rate for always guessing k tokens."""
     tried, truth = [], []
     for i, phrase in enumerate(phrases):
         _, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
@@ -200,4 +200,6 @@ def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, m
     out = rates(LENGTH_PENALTY) | {"mean_true": round(sum(truth) / n, 3), "n": len(phrases), "max_length": max_length}
     out["penalty"] = LENGTH_PENALTY
     out["by_penalty"] = {str(p): rates(p) for p in (0.0, LENGTH_PENALTY, 1.0)}
+    # what a guess that ignores the passage scores: the bar the model's choice must clear to mean anything
+    out["constant_within_one"] = {str(k): round(sum(abs(k - t) <= 1 for t in truth) / n, 4) for k in range(1, 5)}
     return out
