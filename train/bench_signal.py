@@ -5,7 +5,8 @@ seeded per flight). For each, every σ-GPT sampler in random order draws `--draw
 temperature 1, all flights and draws in one batch; the baseline draws left to right, seeing only what lies
 before each step (a prefix, known steps forced as it reaches them: all a left-to-right model can condition on).
 From the draws: the mean absolute error in feet of their per-step median against the truth, the share of true
-altitudes inside the 90 % (and 50 %) band of the draws, the share of consecutive drawn steps that repeat the
+altitudes inside the 90 % (and 50 %) band of the draws and the calibration of the draws' spread (`rank_pit`:
+0.9 for a calibrated model whatever the number of draws), the share of consecutive drawn steps that repeat the
 step before (the paper's "repeating the same altitude"; the truth's own share beside it), model calls per drawn
 step, seconds, and the speed-up over sequential decoding in the same run. The last line printed is the JSON of
 every figure (with --json, the only one).
@@ -59,15 +60,33 @@ def prefix_draws(model: SigmaGPT, rows: Tensor, known: Tensor, seed: int = 0) ->
     return tokens
 
 
+def rank_pit(draws: Tensor, truth: Tensor, seed: int = 0) -> Tensor:
+    """Where the truth [N, T] falls among the draws [N, D, T], as a number in [0, 1] per step.
+
+    The truth's rank among the D draws, ties broken at random, plus a uniform fraction, over D + 1. If the truth
+    is one more draw from the model's own distribution, this is exactly uniform, whatever D and however
+    discrete the values; so the share inside [0.05, 0.95] measures the model's 90 % calibration. The band of a
+    few draws cannot (the 5–95 % quantiles of 16 draws hold a fresh draw only about 79 % of the time) and
+    neither can ties on a grid of bins (counted inside, they inflate it)."""
+    gen = torch.Generator().manual_seed(seed)
+    below = (draws < truth[:, None]).sum(dim=1)
+    equal = (draws == truth[:, None]).sum(dim=1)
+    return (below + (equal + 1) * torch.rand(truth.shape, generator=gen)) / (draws.shape[1] + 1)
+
+
 def figures(draws: Tensor, flights: Tensor, known: Tensor) -> dict:
-    """Error of the median, band coverage and repeats of draws [N, D, T] against flights [N, T]."""
+    """Error of the median, band coverage, calibration and repeats of draws [N, D, T] against flights [N, T]:
+    `in_90` is the share of true altitudes inside the 5–95 % band of the draws (what the fan chart shows),
+    `pit_90` the calibration of `rank_pit` (0.9 for a model whose draws are as spread as the truth)."""
     feet = draws.float() * sg.BIN_FT
     truth = flights.float() * sg.BIN_FT
     unknown = ~known
     out = {"mae_ft": round(float((feet.median(dim=1).values - truth).abs()[unknown].mean()), 1)}
-    for name, lo, hi in (("in_90", 0.05, 0.95), ("in_50", 0.25, 0.75)):
+    pit = rank_pit(draws, flights)
+    for name, lo, hi in (("90", 0.05, 0.95), ("50", 0.25, 0.75)):
         inside = (truth >= feet.quantile(lo, dim=1)) & (truth <= feet.quantile(hi, dim=1))
-        out[name] = round(float(inside[unknown].float().mean()), 3)
+        out[f"in_{name}"] = round(float(inside[unknown].float().mean()), 3)
+        out[f"pit_{name}"] = round(float(((pit >= lo) & (pit <= hi))[unknown].float().mean()), 3)
     drawn_next = unknown[:, None, 1:].expand_as(draws[..., 1:])
     out["repeats"] = round(float((draws[..., 1:] == draws[..., :-1])[drawn_next].float().mean()), 3)
     return out
@@ -78,7 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default="checkpoints/signal-l2r", help="left-to-right baseline checkpoint")
     p.add_argument("--data", default="runs/signal-data", help="the flights from `python -m train.signal_data`")
     p.add_argument("--n", type=int, default=64, help="test flights")
-    p.add_argument("--draws", type=int, default=16, help="draws per flight (median, bands)")
+    p.add_argument("--draws", type=int, default=32, help="draws per flight (median, bands); the fan chart's 32")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
 
