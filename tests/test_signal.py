@@ -3,6 +3,8 @@ to end, and the drawings. Flight generation needs OpenAP and is skipped without 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -137,8 +139,11 @@ def test_drawings(tiny):
     assert "order-key" in sv.draw(profile, run[-1], order_map=True) and "hsl(" in sv.draw(profile, run[-1], True)
     probs = torch.softmax(torch.randn(sg.LENGTH, sg.VOCAB_SIZE), dim=-1)
     assert sv.density_figure(profile, probs, list(profile.known), 5).data[0].type == "heatmap"
-    fan = sv.spread(tiny, profile, Settings(sampler="exact-confident", temperature=1.0), n=4)
+    fan = sv.spread(tiny, profile, Settings(sampler="exact-confident", temperature=0.0, seed=3), n=4)
     assert [t.name for t in fan.data if t.name] == ["90 % of draws", "50 % of draws", "median", "known", "real flight"]
+    # the fan draws from the model's own distribution whatever the page's sampler and temperature
+    _, own = sv.draws(tiny, profile, replace(sg.TASK.spread, seed=3), n=4)
+    assert list(fan.data[4].y) == sv.quantiles(own)["q50"] and "temperature 1" in fan.layout.title.text
     _, html, line, ready = sv.edited(sg.examples()[0])
     assert ready and "Ready" in line and "<svg" in html
 

@@ -135,15 +135,16 @@ def density(task: str, sequence: str, k: int = 5) -> dict:
 def spread_signal(
     signal: str,
     n: int = 32,
-    sampler: str = sg.TASK.defaults.sampler,
-    order: str = sg.TASK.defaults.order,
-    num_orders: int = sg.TASK.defaults.num_orders,
-    temperature: float = sg.TASK.defaults.temperature,
+    sampler: str = sg.TASK.spread.sampler,
+    order: str = sg.TASK.spread.order,
+    num_orders: int = sg.TASK.spread.num_orders,
+    temperature: float = sg.TASK.spread.temperature,
     seed: int = 0,
 ) -> dict:
     """Draw n (2-64) completions of a flight profile with the same pins in one batch: per step, the 5, 25, 50, 75
     and 95 % quantiles of the draws in feet (the fan chart's bands), which steps were known, and the seconds of
-    model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw)."""
+    model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw). By default
+    the exact sampler at temperature 1, as the page's fan chart: the model's own distribution."""
     settings = Settings(sampler, order, num_orders, temperature, seed)
     start = time.perf_counter()
     profile, samples = signal_view.draws(model_of(SLOTS["signal"]), signal, settings, n)

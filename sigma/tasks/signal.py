@@ -296,6 +296,8 @@ class SignalTask:
 
     name, verb, shown_as = "signal", "fill", "values"  # /fill_signal; /forecast_signal stays as an alias
     defaults = Settings(sampler="exact-confident", temperature=0.7)  # 1.0 adds 500 ft jitter to level flight
+    # A spread shows the model's own distribution, drawn exactly: the defaults' sharper draws make bands too narrow
+    spread = Settings(sampler="exact", temperature=1.0)
     choices = None  # every token is an altitude bin
 
     def check_model(self, model) -> str | None:
