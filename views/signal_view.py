@@ -318,10 +318,11 @@ def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = S
     sampler at temperature 1, whatever the page's sampler and temperature), in the page's order and seed, so that
     its bands are the model's: sharper draws (the fill's temperature 0.7) hold the truth in the 90 % band far
     less than 90 % of the time."""
-    chosen = settings.checked()
-    profile, samples = draws(model, value, replace(sg.TASK.spread, order=chosen.order, seed=chosen.seed), n)
+    chosen, own = settings.checked(), sg.TASK.spread
+    profile, samples = draws(model, value, replace(own, order=chosen.order, seed=chosen.seed), n)
     fig = fan_chart(profile, samples)
-    fig.update_layout(title={"text": f"Spread of {n} draws (exact sampler, temperature 1: the model's distribution)"})
+    how = f"{own.sampler} sampler, temperature {own.temperature:g}: the model's distribution"
+    fig.update_layout(title={"text": f"Spread of {n} draws ({how})"})
     return fig
 
 
