@@ -49,18 +49,28 @@ class TrainConfig:
     device: str = "auto"
     time_limit: float = 0.0  # seconds; stop cleanly (and save) after this long, 0 = no limit
     workers: int = 0  # processes that build batches ahead of the training step (0: in the main process)
+    dtype: str = "auto"  # forward pass: bf16 autocast (weights and optimizer stay float32), fp32, or auto
 
     def __post_init__(self) -> None:
         if self.order not in (*ORDER_NAMES, "curriculum"):
             raise ValueError(f"unknown order policy {self.order!r}")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"unknown dtype {self.dtype!r}: use auto, bf16 or fp32")
         self.curriculum = tuple(self.curriculum)
+
+
+def run_dir(name: str) -> Path:
+    """Where a run named `name` lives by default: outside the work tree, so that it outlives a checkout and
+    `--resume` finds it the next time ($SIGMA_RUNS, else ~/.cache/sigma-studio/runs)."""
+    root = os.environ.get("SIGMA_RUNS") or Path.home() / ".cache" / "sigma-studio" / "runs"
+    return Path(root) / name
 
 
 def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
     """The flags every task shares (model size, schedule, run control). Defaults are TrainConfig's, plus the
     model shape and --out, which it does not hold; `overrides` changes them per task."""
-    d = {**asdict(TrainConfig()), "n_layer": 4, "n_head": 4, "n_embd": 128, "out": "runs/run", **overrides}
-    p.add_argument("--out", default=d["out"], help="checkpoint folder (config.json, model.safetensors, state)")
+    d = {**asdict(TrainConfig()), "n_layer": 4, "n_head": 4, "n_embd": 128, "out": str(run_dir("run")), **overrides}
+    p.add_argument("--out", default=d["out"], help="run folder (config.json, model.safetensors, optimizer, state)")
     p.add_argument("--steps", type=int, default=d["steps"])
     p.add_argument("--batch-size", type=int, default=d["batch_size"])
     p.add_argument("--n-layer", type=int, default=d["n_layer"])
@@ -77,6 +87,12 @@ def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
     )
     p.add_argument("--resume", action="store_true", help="go on from the checkpoint and optimizer state in --out")
     p.add_argument("--workers", type=int, default=d["workers"], help="processes that build batches ahead (0: none)")
+    p.add_argument(
+        "--dtype",
+        default=d["dtype"],
+        choices=["auto", "bf16", "fp32"],
+        help="forward pass precision; auto: bf16 on GPUs and on CPUs with native bf16 (weights stay fp32)",
+    )
     p.add_argument("--init", help="start from this checkpoint's weights and shape (fresh optimizer and schedule)")
 
 
@@ -121,6 +137,7 @@ def train_config(args: argparse.Namespace, curriculum: tuple = (0, 0)) -> TrainC
         device=args.device,
         time_limit=args.time_limit,
         workers=args.workers,
+        dtype=args.dtype,
     )
 
 
@@ -259,11 +276,20 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
 
 
-def autocast(device: torch.device) -> torch.autocast:
-    """Mixed precision for the forward pass: bfloat16 on GPUs, full precision on CPUs."""
+def native_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 matmuls run in hardware: on GPUs, and on CPUs with AVX-512 BF16 or AMX. Elsewhere
+    they are emulated, and a bf16 step measured 3.8x slower than fp32 (see the maze card)."""
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
+        return True
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def autocast(device: torch.device, dtype: str) -> torch.autocast:
+    """Mixed precision for the forward pass: bfloat16 matmuls with float32 master weights and optimizer state
+    (about 1.2x faster than float32 on a CPU with AVX-512 BF16), or full precision; `auto` picks bf16 where
+    it is native."""
+    enabled = dtype == "bf16" or (dtype == "auto" and native_bf16(device))
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def train(
@@ -298,7 +324,7 @@ def train(
     curriculum = Curriculum(*cfg.curriculum)
     order_gen = torch.Generator(device=device)
     batches = batch_stream(batch_fn, cfg, start, rank)
-    precision = autocast(device)
+    precision = autocast(device, cfg.dtype)
     bar = tqdm(
         range(start, cfg.steps),
         initial=start,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,15 @@ from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
-from train.loop import add_training_arguments, apply_threads, model_shape, starting_model, train, train_config
+from train.loop import (
+    add_training_arguments,
+    apply_threads,
+    model_shape,
+    run_dir,
+    starting_model,
+    train,
+    train_config,
+)
 
 
 def test_set(h: int, w: int, n: int, seed: int = 1234) -> list[mz.Maze]:
@@ -58,7 +67,7 @@ def rates(verdicts: list[mz.Verdict]) -> dict:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_training_arguments(p, out="runs/maze", steps=3000, batch_size=32, n_layer=6, warmup=150)
+    add_training_arguments(p, out=str(run_dir("maze")), steps=3000, batch_size=32, n_layer=6, warmup=150)
     p.add_argument("--grid", type=int, nargs=2, default=[9, 9], metavar=("H", "W"))
     p.add_argument("--order", default="random", choices=["random", "l2r", "fractal", "curriculum"])
     p.add_argument("--curriculum", type=int, nargs=2, default=[0, 0], metavar=("START", "END"))
@@ -67,9 +76,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--family",
         default="mix",
-        choices=["mix", *mf.FAMILIES],
-        help="maze family of the training batches (mix: a family drawn uniformly for every maze)",
+        choices=["mix", "hard", *mf.FAMILIES],
+        help="maze family of the training batches (mix: a family drawn uniformly for every maze; hard: drawn in "
+        "proportion to its validation error at the last evaluation, see `family_weights`)",
     )
+
+
+def family_weights(valid_by_family: dict[str, float], floor: float = 0.02) -> dict[str, float]:
+    """How often to draw each family for training: in proportion to its validation error plus a floor, so
+    that the families the model gets wrong get most of the data and none is forgotten.
+
+    family_weights({"a": 1.0, "b": 0.9, "c": 0.8}) -> {"a": 0.02, "b": 0.12, "c": 0.22}
+    """
+    return {name: round(floor + 1.0 - valid, 4) for name, valid in valid_by_family.items()}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -88,21 +107,38 @@ def run(args: argparse.Namespace) -> None:
     sampler_order = "l2r" if args.order == "l2r" else "random"
     sampler = "sequential" if args.order == "l2r" else "exact-confident"
 
+    # the hard mix is re-weighted at every evaluation (batches are built in this process: --workers 0)
+    weights = {name: 1.0 for name in mf.FAMILIES}
+    state = out / "train_state.json"
+    if args.resume and state.exists():  # go on with the weights of the run's last evaluation
+        last = (json.loads(state.read_text())["log"] or [{}])[-1]
+        weights.update(last.get("family_weights") or {})
+    if args.family == "hard" and args.workers:
+        raise SystemExit("--family hard re-weights the batches after each evaluation: use it with --workers 0")
+
+    def hard_maze(h: int, w: int, rng: random.Random) -> mz.Maze:
+        return mf.make(h, w, rng, rng.choices(list(weights), weights=list(weights.values()))[0])
+
     def batches(batch: int, gen: torch.Generator):
-        family = None if args.family == "mix" else args.family
-        return mz.training_batch(h, w, batch, gen, args.waypoint_share, maker=partial(mf.make, family=family))
+        if args.family == "hard":
+            maker = hard_maze
+        else:
+            maker = partial(mf.make, family=None if args.family == "mix" else args.family)
+        return mz.training_batch(h, w, batch, gen, args.waypoint_share, maker=maker)
 
     def evaluate(m: SigmaGPT) -> dict:
         per_family = {
             name: evaluate_mazes(m, mazes, sampler=sampler, order=sampler_order) for name, mazes in families.items()
         }
         valid = [f["valid"] for f in per_family.values()]
+        weights.update(family_weights({name: f["valid"] for name, f in per_family.items()}))
         return {
             "valid": round(sum(valid) / len(valid), 4),
             "worst": min(per_family, key=lambda name: per_family[name]["valid"]),
             "worst_valid": min(valid),
             "model_calls": round(sum(f["model_calls"] for f in per_family.values()) / len(valid), 2),
             "valid_by_family": {name: f["valid"] for name, f in per_family.items()},
+            "family_weights": dict(weights) if args.family == "hard" else None,
         }
 
     train(model, batches, cfg, out_dir=out, evaluate=evaluate, resume=args.resume)

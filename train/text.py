@@ -16,7 +16,15 @@ from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks.text import VOCAB_SIZE, VOCAB_SIZES, corpus_tokens, random_spans, split_plays, windows
-from train.loop import add_training_arguments, apply_threads, model_shape, starting_model, train, train_config
+from train.loop import (
+    add_training_arguments,
+    apply_threads,
+    model_shape,
+    run_dir,
+    starting_model,
+    train,
+    train_config,
+)
 from train.retokenize import transplant
 from train.ship import ship
 from train.text_measures import windows_bits
@@ -57,7 +65,7 @@ def infill_known(shape: tuple[int, int], gen: torch.Generator) -> Tensor:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_training_arguments(p, out="runs/text", steps=3600, batch_size=16, eval_every=250)
+    add_training_arguments(p, out=str(run_dir("text")), steps=3600, batch_size=16, eval_every=250)
     p.add_argument("--order", default="curriculum", choices=["curriculum", "random", "l2r"])
     p.add_argument(
         "--curriculum",
