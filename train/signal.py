@@ -98,7 +98,9 @@ def band_coverage(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_training_arguments(p, out=str(run_dir("signal")), steps=3000, batch_size=64, lr=2e-3, warmup=100, eval_every=500)
+    add_training_arguments(
+        p, out=str(run_dir("signal")), steps=3000, batch_size=64, lr=2e-3, warmup=100, eval_every=500
+    )
     p.add_argument("--order", default="random", choices=["random", "l2r"])
     p.add_argument("--data", default="runs/signal-data", help="the flights from `python -m train.signal_data`")
     p.add_argument("--eval-n", type=int, default=64, help="validation flights forecast at each evaluation")
