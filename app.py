@@ -68,8 +68,9 @@ EXAMPLE_LABELS = ["random walls", "corridor maze", "rooms", "a pin on the path",
 # ---------------------------------------------------------------- layout
 
 
-def controls(defaults: Settings):
-    """Sampler settings, shaped and bounded by `sigma.settings`; returns them in Settings' order, and the speed."""
+def controls(defaults: Settings, checks_answers: bool = False):
+    """Sampler settings, shaped and bounded by `sigma.settings`; returns them in Settings' order, and the speed.
+    The tries slider shows only on a tab whose task can check an answer."""
     with gr.Row():
         sampler = gr.Dropdown(
             [(SAMPLER_LABELS.get(s, s), s) for s in SAMPLERS], value=defaults.sampler, label="Sampler"
@@ -84,11 +85,19 @@ def controls(defaults: Settings):
             visible=defaults.sampler == "burst",
         )
         temp = gr.Slider(*BOUNDS["temperature"], value=defaults.temperature, step=0.05, label="Temperature (0: greedy)")
+    tries = gr.Slider(
+        *BOUNDS["tries"],
+        value=defaults.tries,
+        step=1,
+        label="Tries in one batch (the model's likeliest valid one is kept)",
+        visible=checks_answers,
+        elem_id="tries",
+    )
     with gr.Row():
         seed = gr.Number(defaults.seed, precision=0, label=f"Seed (0 to {BOUNDS['seed'][1]})")
         speed = gr.Radio(list(SPEEDS), value="normal", label="Animation")
     sampler.change(lambda s: gr.update(visible=s == "burst"), sampler, num_orders, api_visibility="undocumented")
-    return [sampler, order, num_orders, temp, seed], speed
+    return [sampler, order, num_orders, temp, seed, tries], speed
 
 
 class Panel(NamedTuple):
@@ -186,7 +195,7 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
     panel.order_map.change(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
     panel.export.click(on.export, [run_state], [panel.exported, panel.line], concurrency_limit=None, **quiet)
     raced = list(Raced(panel.race_view, panel.line, panel.race_state))
-    panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:]], raced, **model_work).then(
+    panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:5]], raced, **model_work).then(
         on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet
     )
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
@@ -214,7 +223,7 @@ def build() -> gr.Blocks:
                             family = gr.Dropdown(maze_view.FAMILY_CHOICES, value="any", label="Maze family", scale=1)
                             new = gr.Button("New random maze")
                             solve = gr.Button("Solve", variant="primary", elem_id="maze-solve")
-                        maze_settings, maze_speed = controls(mz.TASK.defaults)
+                        maze_settings, maze_speed = controls(mz.TASK.defaults, checks_answers=True)
                         ascii_box = gr.Textbox(
                             first[0], lines=h, label=ASCII_HELP.format(h=h, w=w), elem_id="maze-ascii"
                         )

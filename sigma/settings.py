@@ -1,4 +1,4 @@
-"""The five sampler settings a person or a client chooses, in one place: names, bounds and checks.
+"""The six sampler settings a person or a client chooses, in one place: names, bounds and checks.
 
 The app's sliders, the API's validation and the engine's keyword arguments all read these bounds, so
 a value the page offers is a value the API accepts, and the other way round.
@@ -15,18 +15,30 @@ BOUNDS = {
     "num_orders": (1, 16),  # orders the burst sampler verifies per step
     "temperature": (0.0, 2.0),
     "seed": (0, 2**31 - 1),
+    "tries": (1, 16),  # candidates drawn in one batch, for tasks that can check an answer
 }
+CHOSEN = ("sampler", "order", "num_orders", "temperature", "seed", "tries")  # what a page or client sets
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How to sample: `sampler` (the algorithm), `order`, `num_orders` (burst only), `temperature`, `seed`."""
+    """How to sample: `sampler` (the algorithm), `order`, `num_orders` (burst only), `temperature`, `seed`, and
+    `tries`: how many candidates to draw in one batch when the task can check an answer (see views.runs)."""
 
     sampler: str = "exact"
     order: str = "random"
     num_orders: int = 5
     temperature: float = 1.0
     seed: int = 0
+    tries: int = 1
+    window: int | str | None = "auto"  # drafts verified per step (sigma.window); a task's default, not a control
+
+    def chosen(self, *values) -> Settings:
+        """These settings with the values a page or client chose, in CHOSEN's order; the rest (window) stay.
+
+        Settings(window=None).chosen("exact", "l2r", 5, 0.5, 7, 4) -> Settings("exact", "l2r", 5, 0.5, 7, 4, None)
+        """
+        return replace(self, **dict(zip(CHOSEN, values, strict=True)))
 
     def checked(self) -> Settings:
         """The same settings with numbers as their types; ValueError with a message a user can act on."""
@@ -39,11 +51,15 @@ class Settings:
             num_orders=_number(self.num_orders, "num_orders", int),
             temperature=_number(self.temperature, "temperature", float),
             seed=_number(self.seed, "seed", int),
+            tries=_number(self.tries, "tries", int),
+            window=_window(self.window),
         )
 
     def engine_kwargs(self) -> dict:
-        """Keyword arguments of `sigma.sampling.sample` and `stream`."""
-        return asdict(self)
+        """Keyword arguments of `sigma.sampling.sample` and `stream` (tries are a batch of rows, not one)."""
+        kwargs = asdict(self)
+        del kwargs["tries"]
+        return kwargs
 
 
 def _short(value: object) -> str:
@@ -66,3 +82,11 @@ def _number(value: object, name: str, kind: type) -> int | float:
     if kind is int and number != int(number):
         raise ValueError(f"{name} must be a whole number, got {_short(value)}")
     return kind(number)
+
+
+def _window(value: object) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError(f'window must be "auto", None or a positive number of drafts, got {_short(value)}')

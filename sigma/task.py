@@ -68,6 +68,10 @@ class Task(Protocol[Value]):
     def verdict(self, value: Value, tokens: list[int]) -> Verdict:
         """The judgement of a finished run."""
 
+    def accept(self, value: Value, tokens: list[int]) -> bool | None:
+        """Whether a finished run is a right answer (a maze path is valid), or None for a task that cannot
+        tell (any text fill is a fill). Tasks that can tell may draw several tries (`sigma.tries`)."""
+
     def position(self, value: Value, index: int) -> Any:
         """A sequence index as a client names it (a maze cell's [row, column], a token's index)."""
 

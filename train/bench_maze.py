@@ -1,12 +1,14 @@
 """Valid/optimal rates, model calls and wall time of every sampler on mazes, against a left-to-right baseline.
 
 Mazes are solved one at a time (what the app does): the original seeded test set of random walls, mazes with
-a waypoint pin, and with --per-family seeded mazes of every family.
+a waypoint pin, and with --per-family seeded mazes of every family. Per family, `verified` is the app's default
+run (the maze task's default tries in one batch, the likeliest valid one kept), beside every single-try sampler.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import statistics
@@ -14,9 +16,10 @@ import time
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.settings import SAMPLERS
+from sigma.settings import SAMPLERS, Settings
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
+from sigma.tries import sample_tries
 from train.maze import evaluate_mazes, family_sets, rates, test_set
 from train.variants import variants
 
@@ -68,6 +71,32 @@ def run_sampler(model, mazes, sampler, order, temperature, window="auto") -> dic
     }
 
 
+def run_verified(model: SigmaGPT, mazes: list[mz.Maze], settings: Settings) -> dict:
+    """The app's default run on every maze: `settings.tries` candidates in one batch, the likeliest valid kept
+    (`sigma.tries`); valid and optimal rates of the kept answers, model calls per batch, ms per maze."""
+    verdicts, calls, seconds, found = [], [], [], []
+    engine = settings.engine_kwargs()
+    for i, maze in enumerate(mazes):
+        tokens, known = mz.encode(maze)
+        start = time.perf_counter()
+        out, tries = sample_tries(
+            model, tokens, known, functools.partial(mz.TASK.accept, maze), settings.tries, **engine | {"seed": i}
+        )
+        seconds.append(time.perf_counter() - start)
+        verdicts.append(mz.check(maze, mz.path_cells(maze, tries.tokens[tries.chosen])))
+        calls.append(int(out.model_calls.max()))
+        found.append(tries.n_valid / len(tries.valid))
+    return {
+        **rates(verdicts),
+        "tries": settings.tries,
+        "temperature": settings.temperature,
+        "valid_share_of_tries": round(statistics.mean(found), 4),
+        "model_calls": round(statistics.mean(calls), 2),
+        "ms_p50": round(1000 * statistics.median(seconds), 2),
+        "ms_p95": round(1000 * sorted(seconds)[int(0.95 * (len(seconds) - 1))], 2),
+    }
+
+
 def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1, family: str | None = None) -> list[mz.Maze]:
     """k test mazes of `family` (None: the original random walls), each with one waypoint pin that some
     valid path passes through."""
@@ -83,12 +112,17 @@ def pinned_set(h: int, w: int, k: int, seed: int = TEST_SEED + 1, family: str | 
 
 
 def pinned_rates(model: SigmaGPT, mazes: list[mz.Maze], temperature: float) -> dict:
-    """Valid and optimal rates on pinned mazes with the two exact samplers."""
+    """Valid and optimal rates on pinned mazes with the two exact samplers, and the app's verified default."""
     result = {"n": len(mazes)}
     for sampler in ("exact", "exact-confident"):
         verdicts = [solve_one(model, m, sampler, "random", temperature, seed=i)[0] for i, m in enumerate(mazes)]
         result[sampler] = rates(verdicts)
+    result["verified"] = rates_of(run_verified(model, mazes, mz.TASK.defaults))
     return result
+
+
+def rates_of(figures: dict) -> dict:
+    return {"valid": figures["valid"], "optimal": figures["optimal"]}
 
 
 def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, temperature: float, say) -> dict:
@@ -97,6 +131,7 @@ def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, tempera
     table = {}
     for k, (name, mazes) in enumerate(family_sets(h, w, n, seed=TEST_SEED + 100).items()):
         row = {m: run_sampler(model, mazes, m, "random", temperature) for m in SAMPLERS}
+        row["verified"] = run_verified(model, mazes, mz.TASK.defaults)
         row["baseline_l2r"] = run_sampler(base, mazes, "sequential", "l2r", temperature)
         row["pinned"] = pinned_rates(model, pinned_set(h, w, n_pinned, TEST_SEED + 200 + k, name), temperature)
         table[name] = row
@@ -107,7 +142,7 @@ def family_table(model: SigmaGPT, base: SigmaGPT, n: int, n_pinned: int, tempera
 def mix_summary(table: dict) -> dict:
     """Means over families (each family weighs the same) and the worst family, per sampler."""
     summary = {}
-    for sampler in (*SAMPLERS, "baseline_l2r"):
+    for sampler in (*SAMPLERS, "verified", "baseline_l2r"):
         valid = {name: row[sampler]["valid"] for name, row in table.items()}
         summary[sampler] = {
             "valid": round(statistics.mean(valid.values()), 4),
@@ -116,7 +151,7 @@ def mix_summary(table: dict) -> dict:
             "worst_valid": min(valid.values()),
             "model_calls": round(statistics.mean(row[sampler]["model_calls"] for row in table.values()), 2),
         }
-    for sampler in ("exact", "exact-confident"):
+    for sampler in ("exact", "exact-confident", "verified"):
         summary[f"pinned_{sampler}"] = round(
             statistics.mean(row["pinned"][sampler]["valid"] for row in table.values()), 4
         )

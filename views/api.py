@@ -58,18 +58,22 @@ def run(task: Task, source, settings: Settings) -> Iterator[dict]:
         out = _step(task, value, frame)
         if frame.finished:
             out |= task.verdict(value, frame.tokens).as_json() | {"figures": figures(frames)}
+            if frame.tries is not None:
+                t = frame.tries
+                out |= {"tries": {"n": len(t.valid), "valid": t.valid, "chosen": t.chosen, "nats": t.log_likelihood}}
         yield out
 
 
 def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
-    """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed)`: its first argument is named
-    after the task (`maze`, `text`), its defaults are the task's."""
+    """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed, tries)`: its first argument is
+    named after the task (`maze`, `text`), its defaults are the task's. tries > 1 draws that many candidates in
+    one batch where the task can check an answer (maze) and streams the kept one; ignored elsewhere."""
 
     def call(source: str, *args, **kwargs) -> Iterator[dict]:
         bound = signature.bind(source, *args, **kwargs)
         bound.apply_defaults()
         _, *settings = bound.arguments.values()
-        yield from run(task, source, Settings(*settings))
+        yield from run(task, source, task.defaults.chosen(*settings))
 
     d = task.defaults
     signature = inspect.Signature(
@@ -83,6 +87,7 @@ def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
                     ("num_orders", d.num_orders, int),
                     ("temperature", d.temperature, float),
                     ("seed", d.seed, int),
+                    ("tries", d.tries, int),
                 )
             ),
         ],
@@ -94,7 +99,8 @@ def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
     call.__doc__ = (
         f"{task.verb.capitalize()} a {task.name} and stream one dict per model step; the last holds the verdict "
         f"and the figures. num_orders: {BOUNDS['num_orders'][0]}-{BOUNDS['num_orders'][1]}; temperature: 0 "
-        f"(greedy) to {BOUNDS['temperature'][1]}."
+        f"(greedy) to {BOUNDS['temperature'][1]}; tries: {BOUNDS['tries'][0]}-{BOUNDS['tries'][1]} (the model's "
+        f"likeliest valid candidate is kept: selection, not a sample of the model)."
     )
     return call
 
@@ -107,13 +113,16 @@ def compare(
     temperature: float | None = None,
     seed: int = 0,
     num_orders: int = 5,
+    tries: int = 1,
 ) -> dict:
     """Race samplers on one input, seed, order and temperature (default: the task's): for each, steps,
     model calls, tokens, tokens per call, ms of model work, tokens/s, the log-likelihood of the fill (the
-    model's l2r chain rule) and the verdict. samplers: any of sequential, burst, exact, exact-confident."""
+    model's l2r chain rule) and the verdict. samplers: any of sequential, burst, exact, exact-confident.
+    tries (1-16, maze): candidates per sampler in one batch, the likeliest valid kept (`tries_valid` says
+    how many were valid)."""
     the_task = get(task)
     temperature = the_task.defaults.temperature if temperature is None else temperature
-    settings = Settings(the_task.defaults.sampler, order, num_orders, temperature, seed)
+    settings = the_task.defaults.chosen(the_task.defaults.sampler, order, num_orders, temperature, seed, tries)
     _, lanes = race(the_task, model_of(SLOTS[the_task.name]), sequence, settings, samplers or list(SAMPLERS))
     return {"task": the_task.name, "lanes": [lane.figures() | lane.verdict.as_json() for lane in lanes]}
 

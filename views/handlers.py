@@ -184,6 +184,8 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
     if frame.finished and frame.model_calls:
         verdict = view.task.verdict(value, frame.tokens)
         said, tone = verdict.sentence, verdict.tone
+        if frame.tries is not None:
+            said = f"{said} ({frame.tries.summary()}: selection among samples, see About.)"
     result = view.task.show(value, frame.tokens, frame.done)
     return view.draw(value, frame, order_map=order_map), status.progress(frame, said, tone), result
 
@@ -230,10 +232,10 @@ class RunHandlers:
 def run_handlers(view: TaskView) -> RunHandlers:
     task, slot = view.task, SLOTS[view.task.name]
 
-    def start_run(source, sampler, order, num_orders, temperature, seed):
+    def start_run(source, sampler, order, num_orders, temperature, seed, tries):
         """Model work only: the input at once, then every frame computed; `animate` plays them after,
         outside the model slots, so that an animation's pauses never hold up another person's run."""
-        settings = Settings(sampler, order, num_orders, temperature, seed)
+        settings = task.defaults.chosen(sampler, order, num_orders, temperature, seed, tries)
         value, run_frames = start(task, model_of(slot), source, settings)
         first = next(run_frames)
         drawing, line, _ = _show(view, value, first)
@@ -271,7 +273,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed) -> Raced:
-        settings = Settings(task.defaults.sampler, order, num_orders, temperature, seed)
+        settings = task.defaults.chosen(task.defaults.sampler, order, num_orders, temperature, seed, 1)
         value, lanes = race(task, model_of(slot), source, settings, samplers)
         return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes))
 
@@ -424,10 +426,10 @@ def typed(parse: Callable[[str], tuple[Any, str, str, bool]], name: str) -> Call
 def model_figure(figure: Callable[..., Any], task: str, name: str) -> Callable:
     """A model-work handler that draws `figure(model, value, settings)` under a tab's status line."""
 
-    def draw(value, sampler, order, num_orders, temperature, seed) -> Shown:
+    def draw(value, sampler, order, num_orders, temperature, seed, tries) -> Shown:
         if value is None:
             raise ValueError("There is no valid input yet: fix the one above first.")
-        settings = Settings(sampler, order, num_orders, temperature, seed)
+        settings = Settings(sampler, order, num_orders, temperature, seed, tries)
         return Shown(figure(model_of(SLOTS[task]), value, settings), gr.skip())
 
     return reports(Shown)(_named(draw, name))

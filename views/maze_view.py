@@ -12,6 +12,7 @@ import torch
 from sigma.task import top_choices
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
+from sigma.tries import Tries
 from views import charts, status
 from views.runs import Frame
 from views.view import TaskView
@@ -95,7 +96,33 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool 
                 f"{label}</div>"
             )
     key = status.order_key(frame) if order_map and frame is not None else ""
-    return f'<div class="maze" style="--cols:{width}">{"".join(cells)}</div>{key}'
+    strip = tries_strip(rows, frame.tries) if frame is not None and frame.tries is not None else ""
+    return f'<div class="maze" style="--cols:{width}">{"".join(cells)}</div>{key}{strip}'
+
+
+def tries_strip(rows: list[str], tries: Tries) -> str:
+    """Every try of a run as a small board: valid ones marked with a tick, the one shown outlined."""
+    width = max(len(r) for r in rows)
+    boards = []
+    for i, (tokens, ok) in enumerate(zip(tries.tokens, tries.valid, strict=True)):
+        cells = []
+        for r, row in enumerate(rows):
+            for c in range(width):
+                ch = row[c] if c < len(row) else "#"
+                on = tokens[mz.path_index((len(rows), width), (r, c))] == mz.ON
+                kind = "wall" if ch == "#" else "end" if ch in "SG" else "on" if on else "free"
+                cells.append(f'<i class="{kind}"></i>')
+        mark = "✓ valid" if ok else "✗ not valid"
+        chosen = " chosen" if i == tries.chosen else ""
+        title = f"try {i + 1}: {mark.split(' ', 1)[1]}, {tries.log_likelihood[i]:.2f} nats" + (
+            " (shown)" if chosen else ""
+        )
+        boards.append(
+            f'<figure class="try{chosen} {"ok" if ok else "no"}" title="{title}">'
+            f'<div class="mini" style="--cols:{width}">{"".join(cells)}</div>'
+            f"<figcaption>{i + 1} {mark.split(' ')[0]}</figcaption></figure>"
+        )
+    return f'<div class="tries" aria-label="{html.escape(tries.summary())}">{"".join(boards)}</div>'
 
 
 _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on", "x": "free pin-off", "*": "free"}

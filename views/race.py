@@ -45,6 +45,7 @@ class Lane:
             "model_ms": round(last.seconds * 1000, 1),
             "tokens_per_second": round(last.tokens_done / max(last.seconds, 1e-6), 1),
             "log_likelihood": round(self.log_likelihood, 3),
+            **({"tries_valid": f"{last.tries.n_valid}/{len(last.tries.valid)}"} if last.tries else {}),
         }
 
 

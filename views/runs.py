@@ -9,17 +9,19 @@ share one reading of the events.
 from __future__ import annotations
 
 import ctypes
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from sigma import SigmaGPT
-from sigma.sampling import conditional_density, stream
+from sigma.sampling import StepEvent, conditional_density, stream
 from sigma.settings import Settings
 from sigma.task import Task
+from sigma.tries import Tries, choose
 
 TIME_LIMIT_S = 20.0  # model work per request; a small Space must not be held by one user
 MAX_COST = 2048  # positions to fill x orders verified per step (burst): bounds one request's work and memory
@@ -44,6 +46,7 @@ class Frame:
     tokens_done: int = 0
     seconds: float = 0.0  # model work so far, animation excluded
     finished: bool = False
+    tries: Tries | None = None  # on the last frame of a run of several tries: all of them, and which is shown
 
     @property
     def to_fill(self) -> int:
@@ -56,33 +59,68 @@ class Frame:
 
 
 def frames(
-    model: SigmaGPT, tokens: torch.Tensor, known: torch.Tensor, settings: Settings, forbid: torch.Tensor | None = None
+    model: SigmaGPT,
+    tokens: torch.Tensor,
+    known: torch.Tensor,
+    settings: Settings,
+    forbid: torch.Tensor | None = None,
+    accept: Callable[[list[int]], bool | None] | None = None,
 ) -> Iterator[Frame]:
     """Frames of one run: the input at once (so a page can draw before the first model call), then one
-    per model step. Raises TimeoutError once the model work passes TIME_LIMIT_S."""
+    per model step. With `accept` and settings.tries > 1, all tries are sampled in one batch first and the
+    frames are those of the try `sigma.tries.choose` keeps; the last frame carries the `Tries`. Raises
+    TimeoutError once the model work passes TIME_LIMIT_S."""
     s = settings.checked()
+    n = s.tries if accept is not None else 1
     known_list = known.tolist()
-    rank: list[int | None] = [None] * len(known_list)
-    settled_step: list[int | None] = list(rank)
-    frame = Frame(0, tokens.tolist(), list(known_list), known_list, list(rank), list(settled_step))
-    yield frame
-    if frame.to_fill == 0:
-        frame.finished = True
+    first = Frame(0, tokens.tolist(), list(known_list), known_list, [None] * len(known_list))
+    first.settled_step = list(first.rank)
+    yield first
+    if first.to_fill == 0:
+        first.finished = True
         return
-    events = stream(model, tokens[None], known[None], **s.engine_kwargs(), forbid=forbid)
-    seconds, filled = 0.0, 0
+    events = stream(model, tokens.expand(n, -1), known.expand(n, -1), **s.engine_kwargs(), forbid=forbid)
+    timed = _timed(events)
+    if n == 1:
+        yield from _row_frames(timed, 0, known_list)
+        release_memory()
+        return
+    kept = list(timed)
+    release_memory()
+    last = kept[-1][0].tokens
+    valid = [bool(accept(row)) for row in last.tolist()]
+    tries = choose(model, last, known, valid, order=s.order, seed=s.seed)
+    for frame in _row_frames(iter(kept), tries.chosen, known_list):
+        if frame.finished:
+            frame.tries = tries
+        yield frame
+
+
+def _timed(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
+    """Each event with the seconds of model work so far; TimeoutError past TIME_LIMIT_S."""
+    seconds = 0.0
     while True:
         start = time.perf_counter()
         event = next(events, None)
         seconds += time.perf_counter() - start
         if event is None:
-            release_memory()
             return
         if seconds > TIME_LIMIT_S:
             raise TimeoutError(f"the model worked for more than {TIME_LIMIT_S:.0f} s; try a smaller input")
-        frame = Frame(event.step + 1, event.tokens[0].tolist(), event.done[0].tolist(), known_list, rank)
-        frame.model_calls, frame.seconds, frame.finished = int(event.model_calls[0]), seconds, event.finished
-        for rs in event.rows:
+        yield event, seconds
+
+
+def _row_frames(timed: Iterator[tuple[StepEvent, float]], row: int, known_list: list[bool]) -> Iterator[Frame]:
+    """The frames of one row of a batched run, up to the step that finished it."""
+    rank: list[int | None] = [None] * len(known_list)
+    settled_step: list[int | None] = list(rank)
+    filled = 0
+    for event, seconds in timed:
+        mine = [rs for rs in event.rows if rs.row == row]
+        finished = bool(event.done[row].all())
+        frame = Frame(event.step + 1, event.tokens[row].tolist(), event.done[row].tolist(), known_list, rank)
+        frame.model_calls, frame.seconds, frame.finished = int(event.model_calls[row]), seconds, finished
+        for rs in mine:
             frame.drafted = dict(zip(rs.drafted, rs.draft_tokens, strict=True))
             frame.accepted = list(rs.accepted)
             frame.rejected, frame.rejected_token = rs.rejected, rs.rejected_token
@@ -93,6 +131,8 @@ def frames(
                 rank[pos], settled_step[pos] = filled, frame.step
         frame.rank, frame.settled_step = list(rank), list(settled_step)
         yield frame
+        if finished:
+            return
 
 
 def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple[Any, Iterator[Frame]]:
@@ -106,7 +146,9 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
     tokens, known = task.encode(value)
     check_cost(int((~known).sum()), settings)
     forbid = task.forbid(value)
-    return value, frames(model, tokens.to(model.device), known.to(model.device), settings, forbid)
+    device = model.device
+    accept = functools.partial(task.accept, value) if task.accept(value, tokens.tolist()) is not None else None
+    return value, frames(model, tokens.to(device), known.to(device), settings, forbid, accept)
 
 
 def check_cost(to_fill: int, settings: Settings) -> None:

@@ -335,6 +335,9 @@ class SignalTask:
     def verdict(self, profile: Profile, tokens: list[int]) -> Flown:
         return judge(profile, tokens)
 
+    def accept(self, profile: Profile, tokens: list[int]) -> None:
+        return None  # any profile through the pins is a forecast
+
     def position(self, profile: Profile, index: int) -> int:
         return index
 
