@@ -124,7 +124,15 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     """Status line, replay controls, per-run charts and the result box under a tab's drawing."""
     line = gr.HTML(elem_id=f"{prefix}-status")
     with gr.Row():
-        step = gr.Slider(0, 1, value=0, step=1, label="Scrub through the last run (step)", interactive=False)
+        step = gr.Slider(
+            0,
+            1,
+            value=0,
+            step=1,
+            label="Scrub through the last run (step)",
+            interactive=False,
+            elem_id=f"{prefix}-step",
+        )
         with gr.Column(scale=0, min_width=180):
             again = gr.Button("Replay", size="sm")
             order_map = gr.Checkbox(False, label="Order map: colour by step", elem_id=f"{prefix}-order-map")
@@ -169,9 +177,10 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     )
 
 
-def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> list:
+def wire_run(view, button, source, panel: Panel, run_state, settings: list, speed) -> tuple[list, list]:
     """A tab's run: model work in the shared model group, then the animation outside it; replay, scrub
-    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order."""
+    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order, and the events that an
+    edit of the input must cancel (a run or animation of the old input must not draw over the new one)."""
     on = run_handlers(view)
     outputs = list(
         RunOutputs(
@@ -187,21 +196,21 @@ def wire_run(view, button, source, panel: Panel, run_state, settings: list, spee
     )
     quiet = {"api_visibility": "undocumented"}
     model_work = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, **quiet}
-    button.click(on.start, [source, *settings], outputs, **model_work).then(
-        on.animate, [run_state, speed], outputs, concurrency_limit=None, **quiet
-    )
+    started = button.click(on.start, [source, *settings], outputs, **model_work)
+    animated = started.then(on.animate, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     scrubbed = [run_state, panel.step, panel.order_map]
-    panel.step.release(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
+    # a drag, a click on the track or a number typed in the box; while dragging only the latest step is drawn
+    panel.step.input(on.scrub, scrubbed, outputs, concurrency_limit=None, trigger_mode="always_last", **quiet)
     panel.order_map.change(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
     panel.export.click(on.export, [run_state], [panel.exported, panel.line], concurrency_limit=None, **quiet)
     raced = list(Raced(panel.race_view, panel.line, panel.race_state))
     panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:5]], raced, **model_work).then(
         on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet
     )
-    panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
+    replayed = panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
-    return outputs
+    return outputs, [started, animated, replayed]
 
 
 def build() -> gr.Blocks:
@@ -284,28 +293,37 @@ def build() -> gr.Blocks:
 
         # maze: edit, show, solve (and scrub, replay, inspect); an edit forgets the last run
         maze_edit = list(Edited(maze_state, board, maze_panel.line, solve))
-        maze_outputs = wire_run(maze_view.VIEW, solve, maze_state, maze_panel, maze_run, maze_settings, maze_speed)
+        maze_outputs, maze_runs = wire_run(
+            maze_view.VIEW, solve, maze_state, maze_panel, maze_run, maze_settings, maze_speed
+        )
         board.click(maze_click, [ascii_box, mode], list(Clicked(ascii_box, maze_panel.line)), **edits)
-        ascii_box.change(maze_show, [ascii_box], maze_edit, **edits).then(clear_run, None, maze_outputs, **edits)
+        ascii_box.change(maze_show, [ascii_box], maze_edit, cancels=maze_runs, **edits).then(
+            clear_run, None, maze_outputs, **edits
+        )
         new.click(maze_new, [family], [ascii_box], **edits)
 
         # text: tokenize, click, canvas, fill (and scrub, replay, inspect); an edit forgets the last run
         text_edit = list(Edited(text_state, tokens, text_panel.line, fill))
-        text_outputs = wire_run(text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed)
+        text_outputs, text_runs = wire_run(
+            text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed
+        )
+        text_edits = {**edits, "cancels": text_runs}
         for edited in (passage.change, max_length.release):
-            edited(text_parse, [passage, max_length], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
-        tokens.click(text_click, [text_state], text_edit, **edits).then(clear_run, None, text_outputs, **edits)
-        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **edits).then(
+            edited(text_parse, [passage, max_length], text_edit, **text_edits).then(
+                clear_run, None, text_outputs, **edits
+            )
+        tokens.click(text_click, [text_state], text_edit, **text_edits).then(clear_run, None, text_outputs, **edits)
+        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **text_edits).then(
             clear_run, None, text_outputs, **edits
         )
 
         # signal: type or pick a profile, forecast (and scrub, replay, inspect), spread
         signal_edit = list(Edited(signal_state, chart, signal_panel.line, forecast))
-        signal_outputs = wire_run(
+        signal_outputs, signal_runs = wire_run(
             signal_view.VIEW, forecast, signal_state, signal_panel, signal_run, signal_settings, signal_speed
         )
         signal_show = typed(signal_view.edited, "signal_show")
-        profile_box.change(signal_show, [profile_box], signal_edit, **edits).then(
+        profile_box.change(signal_show, [profile_box], signal_edit, cancels=signal_runs, **edits).then(
             clear_run, None, signal_outputs, **edits
         )
         chart.click(signal_pin, [signal_state], [profile_box], **edits)

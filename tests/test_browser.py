@@ -158,3 +158,72 @@ def test_click_and_drag_pin_the_signal_chart_then_spread(page):
     page.wait_for_selector("#signal-spread .js-plotly-plot", timeout=60_000)
     shot(page, "signal-pinned-spread")
     assert "Traceback" not in page.content()
+
+
+def status_has(page, tab: str, words: str, timeout: int = 30_000) -> None:
+    page.wait_for_function(
+        "([t, w]) => document.querySelector(`#${t}-status`).innerText.includes(w)", arg=[tab, words], timeout=timeout
+    )
+
+
+def test_a_refusal_at_run_time_reaches_the_page_and_stays(page):
+    """Three [...] blanks pass the edit check but are refused when the run resolves their lengths: the
+    sentence must reach the status line and stay there (it used to flash and be blanked by the animation)."""
+    page.get_by_role("tab", name="Text").click()
+    passage = "ROMEO:\nBut, soft! what [...] through yonder [...] breaks?\nIt is the east, and [...] is the sun."
+    page.get_by_label("Passage", exact=False).fill(passage)
+    page.wait_for_selector("#text-tokens .gap", timeout=10_000)
+    assert page.locator("#text-fill").is_enabled()
+    page.click("#text-fill")
+    status_has(page, "text", "combinations")
+    page.wait_for_timeout(2_000)  # the animation step that follows must leave it
+    assert "combinations" in page.locator("#text-status").inner_text()
+    assert page.locator("#text-tokens .tok").count() > 0
+    shot(page, "text-refused-at-run-time")
+
+
+def test_an_edit_during_a_run_ends_that_runs_display(page):
+    """Solve slowly, then type another maze while it animates: the board and the status follow the new maze,
+    never the old run's path and verdict."""
+    page.get_by_role("tab", name="Maze").click()
+    box = page.locator("#maze-ascii textarea")
+    old = "S........\n.........\n.........\n.........\n.........\n.........\n.........\n.........\n........G"
+    new = "G........\n.........\n.........\n.........\n####.####\n.........\n.........\n.........\n........S"
+    box.fill(old)
+    status_has(page, "maze", "Ready")
+    page.locator("input[type=radio][value=slow]:visible").check()
+    page.click("#maze-solve")
+    page.wait_for_selector("#maze-board .drafted, #maze-board .accepted", timeout=30_000)
+    box.fill(new)
+    status_has(page, "maze", "Ready")
+    page.wait_for_timeout(4_000)  # long enough for the old animation to have drawn again, were it alive
+    assert "Ready" in page.locator("#maze-status").inner_text()
+    assert "Valid" not in page.locator("#maze-status").inner_text()
+    walls = page.locator("#maze-board .cell.wall").count()
+    assert walls == 8, walls  # the new maze's row of walls, not the old open field
+    assert page.locator("#maze-board .path, #maze-board .drafted").count() == 0
+    assert page.locator("#maze-result textarea").input_value() == ""
+    shot(page, "maze-edited-during-run")
+    page.locator("input[type=radio][value=fast]:visible").check()
+
+
+def test_scrubbing_back_never_shows_the_hidden_answers(page):
+    """Fill the HAMLET passage, then type step 1 into the scrub box: blanks not yet written show as _, never
+    the original words (they used to read "[ suffer]" in the Result box)."""
+    page.get_by_role("tab", name="Text").click()
+    page.get_by_label("Passage", exact=False).fill(
+        "HAMLET:\nTo be, or not to be: that is the {question}:\nWhether 'tis nobler in the mind to {suffer}\n"
+        "The slings and arrows of outrageous {fortune},"
+    )
+    page.wait_for_selector("#text-tokens .tok.blank", timeout=10_000)
+    page.click("#text-fill")
+    page.wait_for_selector("#text-status .msg.good", timeout=60_000)
+    step = page.locator("#text-step input[type=number]")
+    step.fill("1")
+    step.press("Enter")
+    status_has(page, "text", "Step 1 ")
+    result = page.locator("#text-result textarea").input_value()
+    assert "_" in result, result
+    for word in ("suffer", "fortune", "question"):
+        assert f"[ {word}]" not in result, result
+    shot(page, "text-scrubbed-to-step-1")

@@ -59,6 +59,10 @@ class RunOutputs(NamedTuple):
         return cls.cleared()._replace(line=status.message(message, "bad"))
 
     @classmethod
+    def unchanged(cls) -> RunOutputs:
+        return cls(*[gr.skip()] * len(cls._fields))
+
+    @classmethod
     def cleared(cls) -> RunOutputs:
         """No run: what the page shows once the input it was made from has changed."""
         idle = gr.update(value=0, maximum=1, interactive=False)
@@ -244,8 +248,12 @@ def run_handlers(view: TaskView) -> RunHandlers:
         yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames]), skip, skip, skip)
 
     def animate(run: Run | None, speed: str):
-        if run is not None:
-            yield from play(view, run.value, run.frames, speed)
+        """Play the run `start` kept; after a refused start there is none, and the refusal stays on the page
+        (a generator that yields nothing would blank every output)."""
+        if run is None:
+            yield RunOutputs.unchanged()
+            return
+        yield from play(view, run.value, run.frames, speed)
 
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
         """One step of the last run; with the order map, every settled position coloured by its step."""
@@ -279,6 +287,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
 
     def animate_race(kept, speed: str):
         if kept is None:
+            yield Raced(gr.skip(), gr.skip(), gr.skip())  # the refusal stays on the page
             return
         value, lanes = kept
         ticks = clock(lanes)

@@ -298,18 +298,39 @@ def random_spans(
     return reach.cummax(dim=1).values <= pos
 
 
-def show_fill(tokens: Tensor | list[int], known: Tensor | list[bool], vocab_size: int = VOCAB_SIZE) -> str:
+def show_fill(
+    tokens: Tensor | list[int],
+    known: Tensor | list[bool],
+    vocab_size: int = VOCAB_SIZE,
+    done: list[bool] | None = None,
+) -> str:
     """Text with every filled-in run wrapped in [brackets], to see what the model wrote. Runs are decoded
-    whole, so a character cut into several byte tokens (emoji, CJK) comes back intact."""
+    whole, so a character cut into several byte tokens (emoji, CJK) comes back intact. With `done` (a partial
+    run), a position not yet settled shows as _ whatever its token holds, so a blank never shows its answer."""
     tokens = tokens.tolist() if isinstance(tokens, Tensor) else list(tokens)
     known = known.tolist() if isinstance(known, Tensor) else list(known)
-    out, start = [], 0
-    for i in range(1, len(tokens) + 1):
-        if i == len(tokens) or known[i] != known[start]:
-            piece = decode(tokens[start:i], vocab_size)
-            out.append(piece if known[start] else "[" + piece + "]")
-            start = i
+    written = [True] * len(tokens) if done is None else [bool(d) for d in done]
+    out = []
+    for start, end in _runs(known):
+        if known[start]:
+            out.append(decode(tokens[start:end], vocab_size))
+            continue
+        inner = [
+            decode(tokens[a:b], vocab_size) if written[a] else "_" * (b - a)
+            for a, b in _runs(written[start:end], offset=start)
+        ]
+        out.append("[" + "".join(inner) + "]")
     return "".join(out)
+
+
+def _runs(flags: list[bool], offset: int = 0) -> list[tuple[int, int]]:
+    """_runs([True, True, False, True]) -> [(0, 2), (2, 3), (3, 4)]: spans of equal flags."""
+    spans, start = [], 0
+    for i in range(1, len(flags) + 1):
+        if i == len(flags) or flags[i] != flags[start]:
+            spans.append((offset + start, offset + i))
+            start = i
+    return spans
 
 
 # ---------------------------------------------------------------- the task, as the app and the API hold it
@@ -502,7 +523,7 @@ class TextTask:
         return torch.tensor(passage.ids, dtype=torch.long), torch.tensor(passage.known, dtype=torch.bool)
 
     def show(self, passage: Passage, tokens: list[int], done: list[bool]) -> str:
-        return show_fill(tokens, passage.known)
+        return show_fill(tokens, passage.known, done=done)
 
     def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
         return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False), passage.tried)
