@@ -231,7 +231,7 @@ def build() -> gr.Blocks:
                         with gr.Row():
                             family = gr.Dropdown(maze_view.FAMILY_CHOICES, value="any", label="Maze family", scale=1)
                             new = gr.Button("New random maze")
-                            solve = gr.Button("Solve", variant="primary", elem_id="maze-solve")
+                            solve = gr.Button(maze_view.VIEW.run_label, variant="primary", elem_id="maze-solve")
                         maze_settings, maze_speed = controls(mz.TASK.defaults, checks_answers=True)
                         ascii_box = gr.Textbox(
                             first[0], lines=h, label=ASCII_HELP.format(h=h, w=w), elem_id="maze-ascii"
@@ -261,7 +261,7 @@ def build() -> gr.Blocks:
                             canvas_n = gr.Number(48, precision=0, label="Tokens")
                             pins = gr.Textbox(CANVAS_PINS, lines=3, label=PINS_HELP)
                             make_canvas = gr.Button("Make canvas")
-                        fill = gr.Button("Fill", variant="primary", elem_id="text-fill")
+                        fill = gr.Button(text_view.VIEW.run_label, variant="primary", elem_id="text-fill")
                         text_settings, text_speed = controls(tx.TASK.defaults)
                         gr.HTML(status.legend("text"))
                 text_state, text_run = gr.State(), gr.State()
@@ -276,7 +276,7 @@ def build() -> gr.Blocks:
                         spread_plot = gr.Plot(label="Spread: many draws with the same pins", elem_id="signal-spread")
                     with gr.Column(scale=2):
                         with gr.Row():
-                            forecast = gr.Button("Forecast", variant="primary", elem_id="signal-run")
+                            forecast = gr.Button(signal_view.VIEW.run_label, variant="primary", elem_id="signal-run")
                             spread = gr.Button(f"Spread ({signal_view.SPREAD_N} draws)", elem_id="signal-spread-go")
                         signal_settings, signal_speed = controls(sg.TASK.defaults)
                         profile_box = gr.Textbox(flights[0], lines=8, label=PROFILE_HELP, elem_id="signal-text")

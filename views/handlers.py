@@ -235,6 +235,7 @@ class RunHandlers:
 
 def run_handlers(view: TaskView) -> RunHandlers:
     task, slot = view.task, SLOTS[view.task.name]
+    button = view.run_label
 
     def start_run(source, sampler, order, num_orders, temperature, seed, tries):
         """Model work only: the input at once, then every frame computed; `animate` plays them after,
@@ -244,7 +245,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         first = next(run_frames)
         drawing, line, _ = _show(view, value, first)
         skip = gr.skip()
-        yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+        yield RunOutputs(drawing, line, skip, skip, skip, skip, "")  # the last run's result goes as this one starts
         yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames]), skip, skip, skip)
 
     def animate(run: Run | None, speed: str):
@@ -258,14 +259,14 @@ def run_handlers(view: TaskView) -> RunHandlers:
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
         """One step of the last run; with the order map, every settled position coloured by its step."""
         if not run:
-            raise ValueError("No run yet: press the run button first, then scrub through its steps.")
+            raise ValueError(f"No run yet: press {button} first, then scrub through its steps.")
         drawing, line, result = _show(view, run.value, run.frame(step), order_map=bool(order_map))
         skip = gr.skip()
         return RunOutputs(drawing, line, skip, skip, skip, skip, result)
 
     def replay(run: Run | None, speed: str):
         if not run:
-            raise ValueError("No run yet: press the run button first, then replay it.")
+            raise ValueError(f"No run yet: press {button} first, then replay it.")
         yield from play(view, run.value, run.frames, speed if speed != "instant" else "normal")
 
     def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
@@ -300,7 +301,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
 
     def export_run(run: Run | None) -> tuple:
         if not run:
-            raise ValueError("No run yet: press the run button first, then export it.")
+            raise ValueError(f"No run yet: press {button} first, then export it.")
         files = [str(p) for p in export.write(task, run.value, run.frames)]
         return gr.update(value=files, visible=True), status.message(
             "Exported: an animated GIF of the run and its events as JSON.", "good"

@@ -13,6 +13,7 @@ from sigma.task import top_choices
 from sigma.tasks import maze as mz
 from sigma.tasks import maze_families as mf
 from sigma.tries import Tries
+from sigma.words import ordinal
 from views import charts, status
 from views.runs import Frame
 from views.view import TaskView
@@ -87,7 +88,7 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool 
             classes = ["cell", _KIND.get(ch, "bad")] + _path_classes(frame, r * width + c, slot)
             title = f"row {r + 1}, column {c + 1}"
             if frame is not None and slot < len(frame.rank) and frame.rank[slot]:
-                title += f", settled {frame.rank[slot]}th, at step {frame.settled_step[slot]}"
+                title += f", settled {ordinal(frame.rank[slot])}, at step {frame.settled_step[slot]}"
             label = {"S": "S", "G": "G"}.get(ch, "")
             colour = status.step_colour(frame, slot) if order_map and frame is not None and ch not in "#SG" else None
             style = f' style="background:{colour};border-color:{colour}"' if colour else ""
@@ -172,4 +173,4 @@ def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze |
     return maze, status.message(problem, "bad") if problem else status.message("Ready: press Solve.", "info")
 
 
-VIEW = TaskView(mz.TASK, board_html, density_figure)
+VIEW = TaskView(mz.TASK, board_html, density_figure, run_label="Solve")

@@ -51,6 +51,8 @@ class Lane:
 
 def race(task: Task, model: SigmaGPT, source: Any, settings: Settings, samplers: list[str]) -> tuple[Any, list[Lane]]:
     """Run every sampler on the same input and settings; the parsed value and one lane per sampler."""
+    if samplers is not None and not list(samplers):
+        raise ValueError("No sampler is ticked: tick at least one to race.")
     samplers = list(dict.fromkeys(samplers or SAMPLERS))
     unknown = [s for s in samplers if s not in SAMPLERS]
     if unknown:

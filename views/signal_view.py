@@ -21,6 +21,7 @@ from sigma.sampling import sample
 from sigma.settings import Settings
 from sigma.tasks import signal as sg
 from sigma.tasks.signal import Profile
+from sigma.words import plural
 from views import charts, status
 from views.runs import Frame
 from views.view import TaskView
@@ -171,7 +172,7 @@ def edited(text: str) -> tuple[Profile, str, str, bool]:
     if problem:
         return profile, chart_html(profile), status.message(problem, "bad"), False
     known, hidden = sum(profile.known), sum(profile.hidden)
-    note = f"Ready: {known} steps known, {sg.LENGTH - known} to draw"
+    note = f"Ready: {plural(known, 'step')} known, {sg.LENGTH - known} to draw"
     note += f" ({hidden} with the real flight kept to score against)." if hidden else "."
     return profile, chart_html(profile), status.message(note + " Press Forecast.", "info"), True
 
@@ -326,4 +327,4 @@ def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = S
     return fig
 
 
-VIEW = TaskView(sg.TASK, draw, density_figure)
+VIEW = TaskView(sg.TASK, draw, density_figure, run_label="Forecast")

@@ -17,6 +17,7 @@ import torch
 from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage
+from sigma.words import ordinal
 from views import charts, status
 from views.runs import Frame
 from views.view import TaskView
@@ -25,7 +26,7 @@ from views.view import TaskView
 def canvas(n: int, pins: str, block_size: int) -> Passage:
     """N blank tokens with words pinned: `pins` holds lines "position: words" (0-based positions)."""
     n = int(n)
-    tx.check_length(n, block_size)
+    tx.check_length(n, block_size, what="canvas")
     if n < 1:
         raise ValueError("A canvas needs at least one token.")
     pins = tx.plain_newlines(pins or "")
@@ -91,7 +92,7 @@ def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = 
         classes, inner = _state(passage, frame, i, tok)
         title = f"token {i}"
         if frame is not None and frame.rank[i]:
-            title += f", filled {frame.rank[i]}th, at step {frame.settled_step[i]}"
+            title += f", filled {ordinal(frame.rank[i])}, at step {frame.settled_step[i]}"
             inner += f'<sup class="rank">{frame.rank[i]}</sup>'
         colour = status.step_colour(frame, i) if order_map and frame is not None else None
         style = f' style="background:{colour};color:#111"' if colour else ""
@@ -132,4 +133,4 @@ def density_figure(passage: Passage, probs: torch.Tensor, known: list[bool], k: 
     return charts.top_k_heatmap([str(i) for i, _ in top], [t for _, t in top])
 
 
-VIEW = TaskView(tx.TASK, tokens_html, density_figure)
+VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill")

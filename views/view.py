@@ -19,3 +19,4 @@ class TaskView:
     # the input (frame None) or one frame of a run, as HTML; order_map colours settled positions by their step
     draw: Callable[..., str]
     density_figure: Callable[[Any, Tensor, list[bool], int], go.Figure]  # one pass: value, probs [T, V], known, k
+    run_label: str  # the run button's text, as messages name it ("Solve")

@@ -42,6 +42,7 @@ import torch
 from torch import Tensor
 
 from sigma.settings import Settings
+from sigma.words import plural
 
 LENGTH = 128  # steps of a whole flight, and the model's block size
 BIN_FT = 500  # bin k is k × BIN_FT feet
@@ -160,7 +161,8 @@ def parse_profile(text: str, length: int = LENGTH) -> Profile:
             break
     if len(tokens) != length:
         raise ValueError(
-            f"The profile has {len(tokens)} steps{'' if len(tokens) <= length else ' or more'}; the model reads "
+            f"The profile has {plural(len(tokens), 'step')}{'' if len(tokens) <= length else ' or more'}; "
+            "the model reads "
             f"exactly {length}. Write ? for each unknown step (?*20 for twenty), or end with ... to leave the rest "
             "unknown."
         )
@@ -206,9 +208,9 @@ class Flown:
     def sentence(self) -> str:
         peak = max(self.altitudes_ft, default=0)
         if self.mae_ft is None:
-            return f"Done: the model drew {self.filled} steps; the flight peaks at {peak} ft."
+            return f"Done: the model drew {plural(self.filled, 'step')}; the flight peaks at {peak} ft."
         return (
-            f"Done: the model drew {self.filled} steps, {self.mae_ft:.0f} ft from the real flight on average "
+            f"Done: the model drew {plural(self.filled, 'step')}, {self.mae_ft:.0f} ft from the real flight on average "
             f"over the {self.scored} hidden steps; the flight peaks at {peak} ft."
         )
 

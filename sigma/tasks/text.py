@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from sigma.settings import Settings
+from sigma.words import plural
 
 # GPT-2's split: words with their leading space, numbers, punctuation runs, whitespace.
 SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
@@ -225,6 +226,9 @@ def parse_template(text: str, vocab_size: int = VOCAB_SIZE) -> tuple[list[int], 
     last = 0
     for m in BLANK.finditer(text):
         before = text[last : m.start()]
+        _check_braces(before)
+        if m.group(3) is not None and not m.group(3).strip():
+            raise ValueError("an empty {} blanks nothing: put the words to blank inside it, as in {question}")
         space = " " if before.endswith(" ") else ""
         piece = encode(before.removesuffix(space), vocab_size)
         ids += piece
@@ -236,10 +240,20 @@ def parse_template(text: str, vocab_size: int = VOCAB_SIZE) -> tuple[list[int], 
             ids += blank
             known += [False] * len(blank)
         last = m.end()
+    _check_braces(text[last:])
     piece = encode(text[last:], vocab_size)
     ids += piece
     known += [True] * len(piece)
     return ids, known, gaps
+
+
+def _check_braces(plain: str) -> None:
+    """A brace outside a {words} blank is a blank left open (or closed twice): say so, never guess."""
+    for brace, says in (("{", "has no closing }"), ("}", "closes nothing")):
+        at = plain.find(brace)
+        if at >= 0:
+            near = plain[at : at + 20].split("\n")[0]
+            raise ValueError(f"the {brace} of {near!r} {says}: write blanks as {{words}}, [___] or [...]")
 
 
 def parse_blanks(text: str, block_size: int | None = None, vocab_size: int = VOCAB_SIZE) -> tuple[Tensor, Tensor]:
@@ -379,9 +393,10 @@ def check_characters(text: str) -> None:
             raise ValueError(f"the text holds a control character (U+{ord(ch):04X}) at position {i}; remove it")
 
 
-def check_length(n: int, block_size: int) -> None:
+def check_length(n: int, block_size: int, what: str = "text") -> None:
+    """Refuse a text (or a canvas) longer than the model reads, naming which."""
     if n > block_size:
-        raise ValueError(f"The text is {n} tokens long; the model reads at most {block_size}. Shorten it.")
+        raise ValueError(f"The {what} is {n} tokens long; the model reads at most {block_size}. Shorten it.")
 
 
 def plain_newlines(text: str) -> str:
@@ -460,7 +475,7 @@ class Filled:
 
     @property
     def sentence(self) -> str:
-        done = f"Done: the model wrote {self.filled} tokens."
+        done = f"Done: the model wrote {plural(self.filled, 'token')}."
         if not self.tried:
             return done
         best, *others = self.tried
