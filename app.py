@@ -292,7 +292,7 @@ def build() -> gr.Blocks:
         model = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY, "api_visibility": "undocumented"}
 
         # maze: edit, show, solve (and scrub, replay, inspect); an edit forgets the last run
-        maze_edit = list(Edited(maze_state, board, maze_panel.line, solve))
+        maze_edit = list(Edited(maze_state, board, maze_panel.line, solve, ascii_box))
         maze_outputs, maze_runs = wire_run(
             maze_view.VIEW, solve, maze_state, maze_panel, maze_run, maze_settings, maze_speed
         )
@@ -303,7 +303,7 @@ def build() -> gr.Blocks:
         new.click(maze_new, [family], [ascii_box], **edits)
 
         # text: tokenize, click, canvas, fill (and scrub, replay, inspect); an edit forgets the last run
-        text_edit = list(Edited(text_state, tokens, text_panel.line, fill))
+        text_edit = list(Edited(text_state, tokens, text_panel.line, fill, passage))
         text_outputs, text_runs = wire_run(
             text_view.VIEW, fill, text_state, text_panel, text_run, text_settings, text_speed
         )
@@ -318,7 +318,7 @@ def build() -> gr.Blocks:
         )
 
         # signal: type or pick a profile, forecast (and scrub, replay, inspect), spread
-        signal_edit = list(Edited(signal_state, chart, signal_panel.line, forecast))
+        signal_edit = list(Edited(signal_state, chart, signal_panel.line, forecast, profile_box))
         signal_outputs, signal_runs = wire_run(
             signal_view.VIEW, forecast, signal_state, signal_panel, signal_run, signal_settings, signal_speed
         )

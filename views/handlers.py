@@ -111,6 +111,7 @@ class Edited(NamedTuple):
     view: Any
     line: Any
     action: Any
+    source: Any = gr.skip()  # the input box, where an edit on the drawing must be written back
 
     @classmethod
     def failed(cls, message: str) -> Edited:
@@ -383,7 +384,8 @@ def text_parse(text: str, max_length: float = tx.MAX_LENGTH) -> Edited:
 def text_canvas(n: float, pins: str) -> Edited:
     if n is None or float(n) != int(n):
         raise ValueError(f"The canvas size must be a whole number of tokens, got {n!r}.")
-    return _passage_outputs(text_view.canvas(int(n), pins, block_size()))
+    canvas = text_view.canvas(int(n), pins, block_size())
+    return _passage_outputs(canvas)._replace(source=tx.blank_syntax(canvas))
 
 
 def signal_pin(profile: sg.Profile | None, evt: gr.EventData) -> Any:
@@ -409,7 +411,7 @@ def text_click(passage: text_view.Passage | None, evt: gr.EventData) -> Edited:
     index = int(evt.index)
     toggled = text_view.toggle(passage, index)
     note = "" if toggled != passage or not 0 <= index < len(passage.ids) else text_view.NO_ORIGINAL
-    return _passage_outputs(toggled, note)
+    return _passage_outputs(toggled, note)._replace(source=tx.blank_syntax(toggled))
 
 
 def banners(*tasks: str) -> Callable[[], tuple[str, ...]]:

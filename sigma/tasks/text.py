@@ -382,6 +382,38 @@ class Passage:
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
+def blank_syntax(passage: Passage) -> str:
+    """The passage written back in the blank syntax that `parse_passage` reads: blanked words as {words},
+    blanks with no original word (typed [___], or a canvas) as [___], blanks of unknown length as [...].
+    A space in front of a blank is written outside it, where the parser takes it from."""
+    out, ids, known = [], passage.ids, passage.known
+    i = 0
+    while i <= len(ids):
+        out += [" [...]" if i else "[...]"] * passage.gaps.count(i)
+        if i == len(ids):
+            break
+        j = i + 1
+        while j < len(ids) and j not in passage.gaps and _same_kind(passage, i, j):
+            j += 1
+        piece = decode(list(ids[i:j]))
+        if known[i]:
+            out.append(piece)
+        elif ids[i] == 0:
+            out.append(" [" + "_" * (j - i) + "]")
+        else:
+            space = " " if piece.startswith(" ") else ""
+            out.append(space + "{" + piece.removeprefix(space) + "}")
+        i = j
+    return "".join(out)
+
+
+def _same_kind(passage: Passage, i: int, j: int) -> bool:
+    """Whether tokens i and j are written alike: both known, both blanked words, or both [___] blanks."""
+    if passage.known[i] or passage.known[j]:
+        return passage.known[i] == passage.known[j]
+    return (passage.ids[i] == 0) == (passage.ids[j] == 0)
+
+
 def check_characters(text: str) -> None:
     """Refuse what is not a passage: non-text, a huge paste, control characters."""
     if not isinstance(text, str):

@@ -1,0 +1,54 @@
+"""What the page says is true: written-back inputs, refusals with a sentence, counts in plain English."""
+
+from __future__ import annotations
+
+import pytest
+
+from sigma.tasks import text as tx
+from sigma.words import ordinal, plural
+from views import text_view
+from views.race import race
+
+
+@pytest.mark.parametrize("text", [*tx.EXAMPLES, "To be, or [___] to be", "what [...] through [___] breaks?[...]"])
+def test_blank_syntax_reads_back_as_the_same_passage(text):
+    passage = tx.parse_passage(text, 256)
+    again = tx.parse_passage(tx.blank_syntax(passage), 256)
+    assert (again.ids, again.known, again.gaps) == (passage.ids, passage.known, passage.gaps)
+
+
+def test_a_clicked_blank_and_a_canvas_are_written_back_into_the_passage_box():
+    passage = tx.parse_passage("To be, or not to be", 256)
+    clicked = text_view.toggle(passage, 3)  # " or" becomes a blank with its original word
+    assert tx.blank_syntax(clicked) == "To be, {or} not to be"
+    again = tx.parse_passage(tx.blank_syntax(clicked), 256)
+    assert again.known == clicked.known and again.ids == clicked.ids
+    canvas = text_view.canvas(24, "0: KING:\n10: crown", 256)
+    again = tx.parse_passage(tx.blank_syntax(canvas), 256)
+    assert again.known == canvas.known and again.ids == canvas.ids
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("To be {}", "empty {}"), ("or {not to be", "no closing }"), ("or not} to be", "closes nothing")],
+)
+def test_braces_that_blank_nothing_are_refused_with_a_sentence(text, says):
+    with pytest.raises(ValueError, match=says):
+        tx.parse_passage(text, 256)
+
+
+def test_a_canvas_too_long_says_canvas():
+    with pytest.raises(ValueError, match="The canvas is 5000 tokens long"):
+        text_view.canvas(5000, "", 128)
+
+
+def test_counts_read_as_english():
+    assert [plural(n, "token") for n in (0, 1, 2)] == ["0 tokens", "1 token", "2 tokens"]
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 53, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "53rd", "101st", "111th",
+    ]  # fmt: skip
+
+
+def test_a_race_with_no_sampler_ticked_is_refused(small_model):
+    with pytest.raises(ValueError, match="No sampler is ticked"):
+        race(None, small_model, "", None, [])
