@@ -23,7 +23,7 @@ from views.race import race
 from views.runs import Frame, one_pass, start
 
 
-def _step(task: Task, value, frame: Frame) -> dict:
+def step_json(task: Task, value, frame: Frame) -> dict:
     """One frame as JSON: positions and tokens as the task names them."""
     where, token = (lambda p: task.position(value, p)), task.token_json
     return {
@@ -55,13 +55,18 @@ def run(task: Task, source, settings: Settings) -> Iterator[dict]:
     frames = []
     for frame in run_frames:
         frames.append(frame)
-        out = _step(task, value, frame)
-        if frame.finished:
-            out |= task.verdict(value, frame.tokens).as_json() | {"figures": figures(frames)}
-            if frame.tries is not None:
-                t = frame.tries
-                out |= {"tries": {"n": len(t.valid), "valid": t.valid, "chosen": t.chosen, "nats": t.log_likelihood}}
-        yield out
+        out = step_json(task, value, frame)
+        yield out | finish_json(task, value, frames) if frame.finished else out
+
+
+def finish_json(task: Task, value, frames: list[Frame]) -> dict:
+    """What the last step of a run adds: the verdict, the figures, and every try where there were several."""
+    last = frames[-1]
+    out = task.verdict(value, last.tokens).as_json() | {"figures": figures(frames)}
+    if last.tries is not None:
+        t = last.tries
+        out["tries"] = {"n": len(t.valid), "valid": t.valid, "chosen": t.chosen, "nats": t.log_likelihood}
+    return out
 
 
 def endpoint(task: Task) -> Callable[..., Iterator[dict]]:

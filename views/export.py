@@ -21,8 +21,8 @@ from sigma.task import Task
 from sigma.tasks import get
 from sigma.tasks import maze as mz
 from sigma.tasks.text import Passage, piece
-from views.api import _step, figures
-from views.maze_view import _path_classes
+from views.api import finish_json, step_json
+from views.maze_view import path_classes
 from views.runs import Frame
 
 # -- colours, as in assets/studio.css ----------------------------------------------------------------
@@ -78,8 +78,8 @@ def _task(task: Task | str) -> Task:
 def events(task: Task | str, value: Any, frames: list[Frame]) -> list[dict]:
     """The dicts the API streams for this run, the verdict and the figures on the last."""
     task = _task(task)
-    out = [_step(task, value, frame) for frame in frames]
-    out[-1] |= task.verdict(value, frames[-1].tokens).as_json() | {"figures": figures(frames)}
+    out = [step_json(task, value, frame) for frame in frames]
+    out[-1] |= finish_json(task, value, frames)
     return out
 
 
@@ -174,7 +174,7 @@ def _maze_image(maze: mz.Maze, frame: Frame) -> Image.Image:
         for c in range(w):
             x, y = left + c * (CELL + GAP), MARGIN + CAPTION_H + r * (CELL + GAP)
             box = (x, y, x + CELL - 1, y + CELL - 1)
-            states = set(" ".join(_path_classes(frame, r * w + c, mz.path_index(maze.shape, (r, c)))).split())
+            states = set(" ".join(path_classes(frame, r * w + c, mz.path_index(maze.shape, (r, c)))).split())
             _maze_cell(draw, box, maze, (r, c), states, label_font)
     return image
 

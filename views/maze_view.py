@@ -85,7 +85,7 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool 
         for c in range(width):
             ch = row[c] if c < len(row) else "#"
             slot = mz.path_index(shape, (r, c))
-            classes = ["cell", _KIND.get(ch, "bad")] + _path_classes(frame, r * width + c, slot)
+            classes = ["cell", _KIND.get(ch, "bad")] + path_classes(frame, r * width + c, slot)
             title = f"row {r + 1}, column {c + 1}"
             if frame is not None and slot < len(frame.rank) and frame.rank[slot]:
                 title += f", settled {ordinal(frame.rank[slot])}, at step {frame.settled_step[slot]}"
@@ -129,7 +129,7 @@ def tries_strip(rows: list[str], tries: Tries) -> str:
 _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on", "x": "free pin-off", "*": "free"}
 
 
-def _path_classes(frame: Frame | None, i: int, p: int) -> list[str]:
+def path_classes(frame: Frame | None, i: int, p: int) -> list[str]:
     """State classes of maze cell i, whose path token sits at sequence index p. A finished run is drawn
     clean: the path in one colour, every other free cell plain white."""
     if frame is None or p >= len(frame.tokens):

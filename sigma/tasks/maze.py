@@ -619,8 +619,8 @@ class MazeTask:
     def position(self, maze: Maze, index: int) -> list[int]:
         return list(cell_of(maze.shape, index))
 
-    def token_json(self, token: int) -> int:
-        return token
+    def token_json(self, token: int) -> str:
+        return self.token_label(token)
 
     def token_label(self, token: int) -> str:
         return {ON: "on", OFF: "off"}.get(token, str(token))
