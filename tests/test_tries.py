@@ -111,7 +111,16 @@ def test_verified_tries_solve_a_seeded_set_of_every_family(shipped):
             tokens, known = mz.encode(maze)
             accept = functools.partial(mz.TASK.accept, maze)
             _, tries = sample_tries(
-                shipped, tokens, known, accept, d.tries, sampler=d.sampler, temperature=d.temperature, seed=i
+                shipped,
+                tokens,
+                known,
+                accept,
+                d.tries,
+                sampler=d.sampler,
+                temperature=d.temperature,
+                window=d.window,
+                seed=i,
+                forbid=mz.TASK.forbid(maze),
             )
             if not tries.valid[tries.chosen]:
                 misses.append((family, i))

@@ -30,7 +30,8 @@ def solve_one(model: SigmaGPT, maze: mz.Maze, sampler: str, order: str, temperat
     tokens, known = mz.encode(maze)
     start = time.perf_counter()
     settings = {"sampler": sampler, "order": order, "temperature": temperature, "window": window}
-    out = sample(model, tokens[None], known[None], **settings, seed=seed, keep_events=True)
+    forbid = mz.TASK.forbid(maze)  # path cells on or off, as the app samples them
+    out = sample(model, tokens[None], known[None], **settings, seed=seed, keep_events=True, forbid=forbid)
     seconds = time.perf_counter() - start
     return mz.check(maze, mz.path_cells(maze, out.tokens[0])), out, seconds
 
@@ -79,9 +80,9 @@ def run_verified(model: SigmaGPT, mazes: list[mz.Maze], settings: Settings) -> d
     for i, maze in enumerate(mazes):
         tokens, known = mz.encode(maze)
         start = time.perf_counter()
-        out, tries = sample_tries(
-            model, tokens, known, functools.partial(mz.TASK.accept, maze), settings.tries, **engine | {"seed": i}
-        )
+        accept = functools.partial(mz.TASK.accept, maze)
+        engine |= {"seed": i, "forbid": mz.TASK.forbid(maze)}
+        out, tries = sample_tries(model, tokens, known, accept, settings.tries, **engine)
         seconds.append(time.perf_counter() - start)
         verdicts.append(mz.check(maze, mz.path_cells(maze, tries.tokens[tries.chosen])))
         calls.append(int(out.model_calls.max()))

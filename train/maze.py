@@ -52,7 +52,8 @@ def evaluate_mazes(
     encoded = [mz.encode(m) for m in mazes]
     tokens = torch.stack([t for t, _ in encoded]).to(model.device)
     known = torch.stack([k for _, k in encoded]).to(model.device)
-    out = sample(model, tokens, known, sampler=sampler, order=order, temperature=temperature, seed=seed)
+    forbid = torch.stack([mz.TASK.forbid(m) for m in mazes]).to(model.device)  # on or off, as the app samples
+    out = sample(model, tokens, known, sampler=sampler, order=order, temperature=temperature, seed=seed, forbid=forbid)
     verdicts = [mz.check(m, mz.path_cells(m, t.cpu())) for m, t in zip(mazes, out.tokens, strict=True)]
     return {**rates(verdicts), "model_calls": round(float(out.model_calls.float().mean()), 2)}
 

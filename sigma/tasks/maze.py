@@ -21,6 +21,7 @@ from torch import Tensor
 from sigma.settings import Settings
 
 FREE, WALL, START, GOAL, OFF, ON = range(6)
+TOKEN_NAMES = ("free", "wall", "start", "goal", "off", "on")
 VOCAB_SIZE = 6
 Cell = tuple[int, int]
 
@@ -600,8 +601,14 @@ class MazeTask:
     def resolve(self, maze: Maze, model, settings: Settings) -> Maze:
         return maze
 
-    def forbid(self, maze: Maze) -> None:
-        return None  # the pins already say where the path may not go
+    def forbid(self, maze: Maze) -> Tensor:
+        """A path cell is on or off, never a maze token: the samplers draw from the model renormalised over
+        those two (exactly), so even an untrained model writes a well-formed answer. The pins are known."""
+        h, w = maze.shape
+        mask = torch.zeros(2 * h * w, VOCAB_SIZE, dtype=torch.bool)
+        mask[h * w :] = True
+        mask[h * w :, [OFF, ON]] = False
+        return mask
 
     def encode(self, maze: Maze) -> tuple[Tensor, Tensor]:
         return encode(maze)
@@ -623,7 +630,7 @@ class MazeTask:
         return self.token_label(token)
 
     def token_label(self, token: int) -> str:
-        return {ON: "on", OFF: "off"}.get(token, str(token))
+        return TOKEN_NAMES[token] if 0 <= token < VOCAB_SIZE else str(token)
 
     def examples(self, model) -> list[str]:
         return examples(grid_of(model) if model is not None else (9, 9))
