@@ -326,7 +326,7 @@ def build() -> gr.Blocks:
         profile_box.change(signal_show, [profile_box], signal_edit, cancels=signal_runs, **edits).then(
             clear_run, None, signal_outputs, **edits
         )
-        chart.click(signal_pin, [signal_state], [profile_box], **edits)
+        chart.click(signal_pin, [profile_box], [profile_box], **edits)
         spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
         spread.click(spread_of, [signal_state, *signal_settings], list(Shown(spread_plot, signal_panel.line)), **model)
 
@@ -349,27 +349,27 @@ def build() -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **kwargs):
-    """Queue and serve with the limits a shared Space needs (views/limits.py): bodies over 64 KB and
-    floods of runs from one client refused at the door, few sessions' inputs kept, no large uploads.
+    """Queue and serve with the limits a shared Space needs: the door (views/limits.py: who the client is,
+    bodies over 64 KB, deep JSON and uploads refused) and the gate on the queue (views/gate.py: every queued
+    event priced and paid from its client's budget, at most two runs waiting per client, the model slots
+    served round-robin, unread runs dropped). `/run/` is closed: every call goes through the queue.
     Theme, CSS and head go to launch() in Gradio 6."""
-    runs = {i for i, fn in demo.fns.items() if fn.concurrency_id == "model"}
-    run_names = {demo.fns[i].api_name for i in runs}
+    from views import gate  # (imported here: the rest of this file is the page's layout)
 
-    def is_model_run(body: dict, path: str) -> bool:
-        return body.get("fn_index") in runs or ("/call/" in path and path.rsplit("/", 1)[-1] in run_names)
-
-    per_client = int(os.environ.get("SIGMA_RUNS_PER_CLIENT", limits.MODEL_JOBS))
-    window = limits.RateWindow(per_client, limits.WINDOW_S)
+    os.environ["FORWARDED_ALLOW_IPS"] = ""  # the server must not rewrite the peer: limits.client_of decides
+    trusted, streams = limits.trusted_proxies(), limits.Streams()
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None, api_open=False)  # the gate bounds it
+    gate.Gate(gate.client_budget(os.environ), streams, trusted).install(demo)
     options = {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         "theme": gr.themes.Soft(),
         "css_paths": [ASSETS / "studio.css"],
-        "app_kwargs": {"middleware": [Middleware(limits.Limits, is_model_run=is_model_run, window=window)]},
+        "app_kwargs": {"middleware": [Middleware(limits.Limits, trusted=trusted, streams=streams)]},
         "state_session_capacity": 200,  # sessions whose inputs Gradio keeps (every API call is a session)
-        "max_file_size": "64kb",  # the app takes no files; this bounds what an upload can leave on disk
+        "max_file_size": "64kb",  # the app takes no files (uploads are refused at the door)
     }
-    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=128).launch(**(options | kwargs))
+    return demo.launch(**(options | kwargs))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 // Click on the signal chart to pin (or unpin) the altitude at a step; drag to draw pins along the stroke.
 // The chart's <svg> carries its geometry as data attributes, so a pointer position becomes a step and an
-// altitude here, and the server gets {index: first step, points: [[step, feet], ...]}.
+// altitude here. Strokes made in quick succession are sent together, once the pointer rests for SETTLE_MS,
+// so fast clicks are never lost: the server gets {index: first step, strokes: [[[step, feet], ...], ...]}.
+const SETTLE_MS = 250;
 let stroke = null;
+let pending = [];
+let timer = null;
 
 function pointAt(svg, event) {
   const m = svg.getScreenCTM();
@@ -9,9 +13,11 @@ function pointAt(svg, event) {
   const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(m.inverse());
   const d = svg.dataset;
   const x0 = +d.left, x1 = +d.width - +d.right, y0 = +d.top, y1 = +d.height - +d.bottom;
-  if (p.x < x0 - 6 || p.x > x1 + 6 || p.y < y0 - 6 || p.y > y1 + 6) return null;
-  const step = Math.round(((p.x - x0) / (x1 - x0)) * (+d.steps - 1));
-  const feet = (1 - (p.y - y0) / (y1 - y0)) * +d.ceiling;
+  // anywhere on the chart counts, the axis margins too: a point there pins the nearest edge of the plot
+  if (p.x < 0 || p.x > +d.width || p.y < 0 || p.y > +d.height) return null;
+  const x = Math.max(x0, Math.min(x1, p.x)), y = Math.max(y0, Math.min(y1, p.y));
+  const step = Math.round(((x - x0) / (x1 - x0)) * (+d.steps - 1));
+  const feet = (1 - (y - y0) / (y1 - y0)) * +d.ceiling;
   return [Math.max(0, Math.min(+d.steps - 1, step)), Math.max(0, Math.round(feet))];
 }
 
@@ -44,7 +50,12 @@ element.addEventListener("pointermove", (event) => {
 
 window.addEventListener("pointerup", () => {
   if (!stroke) return;
-  const points = [...stroke.points.entries()];
+  pending.push([...stroke.points.entries()]);
   stroke = null;
-  trigger("click", { index: points[0][0], points });
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    const strokes = pending;
+    pending = [];
+    trigger("click", { index: strokes[0][0][0], strokes });
+  }, SETTLE_MS);
 });

@@ -142,7 +142,7 @@ def test_click_and_drag_pin_the_signal_chart_then_spread(page):
     box = page.locator("#signal-text textarea")
     box.fill("0, ...")
     page.wait_for_selector("#signal-chart svg.signal", timeout=10_000)
-    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('1 steps known')")
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('1 step known')")
     page.mouse.click(*chart_point(page, 100, 20_000))
     page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('2 steps known')")
     page.mouse.move(*chart_point(page, 10, 2_000))
@@ -227,3 +227,22 @@ def test_scrubbing_back_never_shows_the_hidden_answers(page):
     for word in ("suffer", "fortune", "question"):
         assert f"[ {word}]" not in result, result
     shot(page, "text-scrubbed-to-step-1")
+
+
+def test_twenty_quick_clicks_on_the_signal_chart_make_twenty_pins(page):
+    page.get_by_role("tab", name="Signal").click()
+    page.locator("#signal-text textarea").fill("0, ...")
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('1 step known')")
+    for k in range(20):
+        page.mouse.click(*chart_point(page, 20 + 5 * k, 3_000 + 800 * k))
+        page.wait_for_timeout(100)
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('21 steps known')")
+    page.locator("#signal-text textarea").fill("0, ...")  # a drag that starts in the axis margin pins too
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('1 step known')")
+    x, y = chart_point(page, 0, 5_000)
+    page.mouse.move(x - 25, y)
+    page.mouse.down()
+    page.mouse.move(*chart_point(page, 10, 5_000), steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('11 steps known')")
+    shot(page, "signal-quick-clicks")

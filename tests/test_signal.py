@@ -172,8 +172,19 @@ def test_chart_clicks_pin_and_unpin_and_a_drag_pins_a_stroke():
     stroke = signal_view.pinned(empty, [(s, 1000.0 * s) for s in range(10, 20)] + [(999, 1e9), (-5, -3.0)])
     assert sum(stroke.known) == 12 and stroke.tokens[sg.LENGTH - 1] == sg.VOCAB_SIZE - 1 and stroke.tokens[0] == 0
     assert signal_view.pinned(stroke, [(12, 12_000.0), (13, 13_000.0)]).known[12]  # a drag never unpins
-    text = signal_pin(empty, gr.EventData(None, {"index": 100, "points": [[100, 20_000]]}))
+    text = signal_pin("0, ...", gr.EventData(None, {"index": 100, "strokes": [[[100, 20_000]]]}))
     assert sg.parse_profile(text) == signal_view.pinned(empty, [(100, 20_000.0)])
-    for bad in ({}, {"points": "x"}, {"points": [[1, "a"]]}, {"points": [[1, 2, 3]]}, {"points": [[0, 1]] * 999}):
-        assert signal_pin(empty, gr.EventData(None, bad)) == gr.skip()
-    assert signal_pin(None, gr.EventData(None, {"points": [[1, 2]]})) == gr.skip()
+    bad_events = ({}, {"strokes": "x"}, {"strokes": [[[1, "a"]]]}, {"strokes": [[[1, 2, 3]]]}, {"strokes": [[]]})
+    for bad in (*bad_events, {"strokes": [[[0, 1]] * 999]}, {"points": [[1, 2]]}):
+        assert signal_pin("0, ...", gr.EventData(None, bad)) == gr.skip()
+    assert signal_pin("not a profile", gr.EventData(None, {"strokes": [[[1, 2]]]})) == gr.skip()
+
+
+def test_twenty_quick_clicks_sent_together_make_twenty_pins():
+    """pin.js sends the strokes of a burst of clicks in one event; each lands, none undoes another."""
+    from views.handlers import signal_pin
+
+    clicks = [[[step, 1000.0 * step]] for step in range(20, 120, 5)]
+    text = signal_pin("0, ...", gr.EventData(None, {"index": 20, "strokes": clicks}))
+    profile = sg.parse_profile(text)
+    assert sum(profile.known) == 1 + 20 and all(profile.known[step] for step in range(20, 120, 5))

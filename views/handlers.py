@@ -388,16 +388,28 @@ def text_canvas(n: float, pins: str) -> Edited:
     return _passage_outputs(canvas)._replace(source=tx.blank_syntax(canvas))
 
 
-def signal_pin(profile: sg.Profile | None, evt: gr.EventData) -> Any:
-    """A click or a drag on the chart (assets/pin.js) as pins, written into the profile's text, whose change
-    redraws the chart. Malformed event data, or no valid profile to pin on, changes nothing."""
-    points = getattr(evt, "_data", None) or {}
-    points = points.get("points") if isinstance(points, dict) else None
-    ok = isinstance(points, list) and 0 < len(points) <= sg.LENGTH
-    ok = ok and all(isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p) for p in points)
-    if profile is None or not ok:
+def signal_pin(text: str, evt: gr.EventData) -> Any:
+    """Clicks and drags on the chart (assets/pin.js sends the strokes of a burst together) as pins, written
+    into the profile's text, whose change redraws the chart. The pins go onto the text the box holds now, so
+    a click never undoes the one before it. Malformed event data, or no valid profile to pin on, changes
+    nothing."""
+    data = getattr(evt, "_data", None) or {}
+    strokes = data.get("strokes") if isinstance(data, dict) else None
+    ok = isinstance(strokes, list) and 0 < len(strokes) <= sg.LENGTH
+    ok = ok and all(isinstance(s, list) and 0 < len(s) <= sg.LENGTH and all(map(_point, s)) for s in strokes)
+    try:
+        profile = sg.TASK.parse(text, None) if ok else None
+    except ValueError:
+        profile = None
+    if profile is None:
         return gr.skip()
-    return sg.format_profile(signal_view.pinned(profile, [(int(s), float(f)) for s, f in points]))
+    for stroke in strokes:
+        profile = signal_view.pinned(profile, [(int(s), float(f)) for s, f in stroke])
+    return sg.format_profile(profile)
+
+
+def _point(p: Any) -> bool:
+    return isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p)
 
 
 def _finite(v: Any) -> bool:
