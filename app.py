@@ -18,7 +18,7 @@ from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from sigma.tasks import maze as mz
 from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
-from views import about, api, limits, maze_view, signal_view, status, text_view
+from views import about, api, charts, limits, maze_view, signal_view, status, text_view
 from views.handlers import (
     SPEEDS,
     Clicked,
@@ -154,8 +154,8 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
             k = gr.Slider(1, 10, value=5, step=1, label="Top-k", scale=0, min_width=160) if top_k else None
         density = gr.Plot(label="One-pass density")
         with gr.Row():
-            steps_plot = gr.Plot(label="Tokens per step")
-            calls_plot = gr.Plot(label="Tokens vs model calls")
+            steps_plot = gr.Plot(charts.waiting(charts.STEPS_WAITING), label="Tokens per step")
+            calls_plot = gr.Plot(charts.waiting(charts.CALLS_WAITING), label="Tokens vs model calls")
     return Panel(
         drawing,
         line,

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from views.runs import Frame
 
 ACCEPTED, REPLACED, REFERENCE, SIGMA = "#2e9d5b", "#8e5bd6", "#9aa0a6", "#e07b00"
+WALL, START, GOAL = "#374151", "#1d6fd1", "#b45309"  # the board's own (assets/studio.css)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 280) -> go.Figure:
@@ -20,6 +21,19 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 280) -> go
         template="plotly_white",
     )
     return fig
+
+
+def waiting(what: str) -> go.Figure:
+    """An empty chart that says what it will show, for before any run."""
+    fig = go.Figure()
+    fig.add_annotation(text=what, showarrow=False, font={"size": 13, "color": "#64748b"}, x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig.update_layout(height=200, template="plotly_white", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+
+
+STEPS_WAITING = "Tokens settled at each model step: after a run"
+CALLS_WAITING = "Tokens done against model calls, beside one-at-a-time decoding: after a run"
 
 
 def accepted_per_step(run: list[Frame]) -> go.Figure:
@@ -37,7 +51,8 @@ def accepted_per_step(run: list[Frame]) -> go.Figure:
         ]
     )
     fig.update_layout(barmode="stack")
-    return _layout(fig, "Tokens settled per step", "step", "tokens")
+    fig = _layout(fig, "Tokens settled per step", "step", "tokens")
+    return fig.update_layout(legend={"orientation": "h", "y": -0.45}, margin={"b": 70})
 
 
 def done_vs_calls(run: list[Frame]) -> go.Figure:
@@ -83,23 +98,36 @@ def top_k_heatmap(labels: list[str], top: list[list[tuple[str, float]]]) -> go.F
     return _layout(fig, "One model pass: top-k of every unknown position", "position", "rank")
 
 
-def grid_heatmap(probs: list[list[float | None]], start: tuple[int, int], goal: tuple[int, int]) -> go.Figure:
+def grid_heatmap(
+    probs: list[list[float | None]],
+    start: tuple[int, int],
+    goal: tuple[int, int],
+    walls: list[list[bool]] | None = None,
+) -> go.Figure:
     """P(on the path) of every undecided maze cell from one pass, on the board's own rows and columns
-    (1-based, as the board's tooltips count); decided cells are left blank, S and G are marked."""
+    (1-based, as the board's tooltips count); walls drawn as on the board, S and G as white letters on the
+    board's own colours, other decided cells left blank."""
     h, w = len(probs), len(probs[0]) if probs else 0
-    fig = go.Figure(
+    axes = {"x": list(range(1, w + 1)), "y": list(range(1, h + 1))}
+    layers = [
         go.Heatmap(
             z=probs,
-            x=list(range(1, w + 1)),
-            y=list(range(1, h + 1)),
+            **axes,
             colorscale="Oranges",
             zmin=0,
             zmax=1,
             hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
         )
-    )
-    for (r, c), label in ((start, "S"), (goal, "G")):
-        fig.add_annotation(x=c + 1, y=r + 1, text=f"<b>{label}</b>", showarrow=False, font={"size": 14})
+    ]
+    if walls is not None:
+        solid = [[1 if wall else None for wall in row] for row in walls]
+        layers.append(go.Heatmap(z=solid, **axes, colorscale=[[0, WALL], [1, WALL]], showscale=False, hoverinfo="skip"))
+    fig = go.Figure(layers)
+    for (r, c), label, colour in ((start, "S", START), (goal, "G", GOAL)):
+        fig.add_shape(type="rect", x0=c + 0.5, x1=c + 1.5, y0=r + 0.5, y1=r + 1.5, fillcolor=colour, line_width=0)
+        fig.add_annotation(
+            x=c + 1, y=r + 1, text=f"<b>{label}</b>", showarrow=False, font={"size": 14, "color": "white"}
+        )
     fig.update_xaxes(range=[0.5, w + 0.5], dtick=1, constrain="domain")
     fig.update_yaxes(range=[h + 0.5, 0.5], dtick=1, scaleanchor="x")
     return _layout(fig, "One model pass: P(cell on the path)", "column", "row", height=360)

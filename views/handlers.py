@@ -66,7 +66,8 @@ class RunOutputs(NamedTuple):
     def cleared(cls) -> RunOutputs:
         """No run: what the page shows once the input it was made from has changed."""
         idle = gr.update(value=0, maximum=1, interactive=False)
-        return cls(gr.skip(), gr.skip(), idle, None, None, None, "", gr.update(value=None, visible=False))
+        steps, calls = charts.waiting(charts.STEPS_WAITING), charts.waiting(charts.CALLS_WAITING)
+        return cls(gr.skip(), gr.skip(), idle, None, steps, calls, "", gr.update(value=None, visible=False))
 
 
 class Shown(NamedTuple):

@@ -159,7 +159,7 @@ def density_figure(maze: mz.Maze, probs: torch.Tensor, known: list[bool], k: int
     for index, top in top_choices(mz.TASK, probs, known, k=2):
         r, c = mz.cell_of(maze.shape, index)
         on[r][c] = dict(top).get("on", 0.0)
-    return charts.grid_heatmap(on, start=maze.start, goal=maze.goal)
+    return charts.grid_heatmap(on, start=maze.start, goal=maze.goal, walls=maze.walls)
 
 
 def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze | None, str]:

@@ -26,14 +26,14 @@ def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
 
 
 def step_colour(frame: Frame, p: int) -> str | None:
-    """The order map's colour of position p: the first step pale yellow, the last deep blue; None for a
+    """The order map's colour of position p: the first step pale yellow, the last mid blue; None for a
     position the run did not sample (or has not yet)."""
     steps = frame.settled_step
     if p >= len(steps) or steps[p] is None:
         return None
     last = max(s for s in steps if s is not None)
     t = (steps[p] - 1) / max(1, last - 1)
-    return f"hsl({50 + 170 * t:.0f}, 85%, {78 - 20 * t:.0f}%)"
+    return f"hsl({50 + 170 * t:.0f}, 85%, {86 - 16 * t:.0f}%)"  # light enough for dark text at every step
 
 
 def order_key(frame: Frame) -> str:
