@@ -1,76 +1,260 @@
-"""The limits in front of the app (views/limits.py) and the per-run cost limit, on their own and through the
-served app."""
+"""The door (views/limits.py), the gate on the queue (views/gate.py) and the one cost model (views/cost.py): on
+their own, and through a small app served by `app.launch` with a tiny budget, attacked from different
+loopback addresses as strangers would."""
 
 import asyncio
 import json
+import os
+import socket
+import threading
+import time
 
+import gradio as gr
 import httpx
 import pytest
 
+import app
 from sigma.settings import Settings
-from views import limits
+from views import cost, gate, limits
 from views.runs import MAX_COST, check_cost
 
-
-def test_the_rate_window_caps_each_client_and_forgets_after_the_window():
-    w = limits.RateWindow(limit=3, window_s=10.0)
-    assert [w.allow("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
-    assert w.allow("b", now=3)  # another client is not affected
-    assert w.allow("a", now=10.5)  # the first run left the window
+# ---------------------------------------------------------------- who the client is
 
 
-def call(middleware: limits.Limits, body: bytes, path: str = "/gradio_api/queue/join", chunks: int = 1):
-    """One POST through the middleware to an app that echoes the body length; (status, payload)."""
+def scope(peer: str, forwarded: str | None = None) -> dict:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    return {"type": "http", "client": (peer, 5000), "headers": headers}
+
+
+def test_a_forged_header_from_an_untrusted_peer_is_ignored():
+    assert limits.client_of(scope("127.0.0.1", "1.2.3.4"), []) == "127.0.0.1"
+    assert limits.client_of(scope("8.8.8.8", "10.0.0.1"), limits.trusted_proxies({})) == "8.8.8.8"
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_right_most_untrusted_hop():
+    trusted = limits.trusted_proxies({"SIGMA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1"})
+    # the client wrote the first two; the proxy appended the address it saw, then a second proxy its own
+    assert limits.client_of(scope("10.0.0.5", "6.6.6.6, 1.2.3.4, 192.168.1.1"), trusted) == "1.2.3.4"
+    assert limits.client_of(scope("10.0.0.5", "10.9.9.9"), trusted) == "10.0.0.5"  # nothing untrusted: the peer
+    assert limits.trusted_proxies({}) == []  # by default nobody is trusted ...
+    assert limits.trusted_proxies({"SPACE_ID": "a/b"})  # ... but on a Space, the private networks its proxy uses
+    with pytest.raises(ValueError):
+        limits.trusted_proxies({"SIGMA_TRUSTED_PROXIES": "not-an-address"})
+
+
+# ---------------------------------------------------------------- the door on its own
+
+
+def call(door: limits.Limits, body: bytes, path: str = "/gradio_api/queue/join", chunks: int = 1, stall=False):
+    """One POST through the door to an app that echoes; (status, payload, what the app saw, headers)."""
     seen = {}
 
-    async def app(scope, receive, send):
-        message = await receive()
-        seen["body"] = message["body"]
+    async def inner(scope, receive, send):
+        seen["body"] = (await receive())["body"]
+        seen["client"] = scope["sigma.client"]
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
     parts = [body[i::chunks] for i in range(chunks)] if chunks > 1 else [body]
     messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
     headers = [] if chunks > 1 else [(b"content-length", str(len(body)).encode())]
-    scope = {"type": "http", "method": "POST", "path": path, "headers": headers, "client": ("1.2.3.4", 5)}
+    s = {"type": "http", "method": "POST", "path": path, "headers": headers, "client": ("1.2.3.4", 5)}
     sent = []
 
     async def receive():
+        if stall:
+            await asyncio.sleep(60)
         return messages.pop(0)
 
     async def send(message):
         sent.append(message)
 
-    middleware.app = app
-    asyncio.run(middleware(scope, receive, send))
-    return sent[0]["status"], sent[1]["body"], seen.get("body")
+    door.app = inner
+    asyncio.run(door(s, receive, send))
+    return sent[0]["status"], sent[1]["body"], seen, dict(sent[0]["headers"])
 
 
 def test_oversize_bodies_are_refused_before_the_app_sees_them_declared_or_chunked():
-    guard = limits.Limits(None, is_model_run=lambda body, path: False)
-    big = b"x" * (limits.MAX_BODY_BYTES + 1)
+    door = limits.Limits(None, trusted=[])
     for chunks in (1, 4):
-        status, payload, seen = call(guard, big, chunks=chunks)
-        assert status == 413 and "larger than 64 KB" in json.loads(payload)["error"] and seen is None
-    status, _, seen = call(guard, b'{"fn_index": 3}')
-    assert status == 200 and seen == b'{"fn_index": 3}'  # the app gets the body it was sent
+        status, payload, seen, _ = call(door, b"x" * (limits.MAX_BODY_BYTES + 1), chunks=chunks)
+        assert status == 413 and "larger than 64 KB" in json.loads(payload)["error"] and not seen
+    status, _, seen, _ = call(door, b'{"fn_index": 3}')
+    assert status == 200 and seen == {"body": b'{"fn_index": 3}', "client": "1.2.3.4"}
 
 
-def test_only_model_runs_count_towards_a_clients_cap():
-    guard = limits.Limits(None, lambda body, path: body.get("fn_index") == 7, limits.RateWindow(2, 60.0))
-    assert [call(guard, b'{"fn_index": 1}')[0] for _ in range(5)] == [200] * 5  # edits are never counted
-    statuses = [call(guard, b'{"fn_index": 7}')[0] for _ in range(3)]
-    assert statuses == [200, 200, 429]
-    assert "Too many requests" in json.loads(call(guard, b'{"fn_index": 7}')[1])["error"]
+def test_a_deeply_nested_body_is_a_400_not_a_500():
+    door = limits.Limits(None, trusted=[])
+    status, payload, seen, _ = call(door, b"[" * 30_000 + b"]" * 30_000)
+    assert status == 400 and "nested" in json.loads(payload)["error"] and not seen
+    assert call(door, b'{"data": ["' + b"[" * 1000 + b'"]}')[0] == 200  # brackets inside a string are text
+    assert limits.json_depth_over(b'[[["]]]]]"]]]', 2) and not limits.json_depth_over(b'{"a": "[[[["}', 2)
 
 
-def test_a_costly_burst_run_is_refused_with_what_to_lower():
+def test_uploads_and_slow_bodies_are_refused(monkeypatch):
+    door = limits.Limits(None, trusted=[])
+    assert call(door, b"abc", path="/gradio_api/upload")[0] == 403
+    monkeypatch.setattr(limits, "BODY_DEADLINE_S", 0.05)
+    assert call(door, b"{}", stall=True)[0] == 408
+
+
+# ---------------------------------------------------------------- the cost model and the budget
+
+
+def test_one_cost_model_prices_rows_orders_draws_and_lanes():
+    assert cost.order_factor("burst", 16) == 4.0 and cost.order_factor("exact", 16) == 1.0
+    assert cost.price("solve_maze", {"sampler": "burst", "num_orders": 16, "tries": 4}) == 16.0
+    assert cost.price("spread_signal", {"n": 64, "sampler": "exact"}) == 64.0
+    # the page's fan chart: its 32 draws with its own sampler, whatever the page's settings say
+    assert cost.price("signal_spread", {"sampler": "burst", "num_orders": 16}) == 32.0
+    assert cost.price("compare", {"samplers": ["sequential", "burst"], "num_orders": 6, "tries": 2}) == 6.0
+    # what a client got wrong is priced at its bound, never below
+    assert cost.price("solve_maze", {"sampler": "burst", "num_orders": "lots", "tries": 1e9}) == 64.0
+
+
+def test_a_run_is_bounded_by_positions_rows_and_orders_together():
     check_cost(MAX_COST, Settings(sampler="burst", num_orders=1))
     check_cost(MAX_COST, Settings(sampler="exact", num_orders=16))  # orders matter for burst only
-    with pytest.raises(ValueError, match="fewer orders or fewer blanks"):
-        check_cost(256, Settings(sampler="burst", num_orders=16))
+    check_cost(128, Settings(sampler="exact"), rows=64)  # a spread of 64 draws over a whole profile
+    with pytest.raises(ValueError, match="fewer tries, draws, orders"):
+        check_cost(128, Settings(sampler="burst", num_orders=16), rows=64)  # the spread the issue measured
+    with pytest.raises(ValueError, match="fewer tries"):
+        check_cost(200, Settings(sampler="burst", num_orders=16, tries=16))  # tries are rows too
 
 
-def test_the_served_app_refuses_an_oversize_body(studio_url):
-    r = httpx.post(studio_url + "gradio_api/queue/join", content=b"{" + b" " * 200_000 + b"}")
-    assert r.status_code == 413 and "64 KB" in r.json()["error"]
+def test_the_budget_is_a_token_bucket_with_a_bounded_table():
+    b = gate.Budget(capacity=8, per_s=2, max_clients=100)
+    assert [b.take("a", 4, now=0) for _ in range(3)] == [0.0, 0.0, 2.0]  # the third waits 2 s for 4 more
+    assert b.take("b", 4, now=0) == 0.0  # another client is not affected
+    assert b.take("a", 4, now=2.0) == 0.0  # refilled
+    assert b.take("a", 9, now=100) == float("inf")  # more than the whole budget: never
+    for i in range(1000):
+        b.take(f"c{i}", 1, now=200 + i)
+    assert len(b.buckets) <= 100
+
+
+# ---------------------------------------------------------------- through a served app
+
+
+RAN: list[str] = []
+
+
+def model_run(maze: str, sampler: str = "exact", num_orders: int = 5, tries: int = 1) -> str:
+    """A model run that says which input ran; a flooder's takes 0.8 s."""
+    RAN.append(maze)
+    time.sleep(0.8 if maze.startswith("flood") else 0.02)
+    return maze
+
+
+@pytest.fixture(scope="module")
+def small_url():
+    """A one-endpoint app behind app.launch: budget 6 units, so that 3 single-try runs spend it."""
+    with gr.Blocks() as demo:
+        gr.api(model_run, api_name="solve_maze", concurrency_id="model", concurrency_limit=2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved, os.environ["SIGMA_CLIENT_BUDGET"] = os.environ.get("SIGMA_CLIENT_BUDGET"), "6"
+    unread, gate.UNREAD_S = gate.UNREAD_S, 0.3
+    try:
+        app.launch(demo, prevent_thread_lock=True, quiet=True, server_port=port)
+    finally:
+        os.environ.pop("SIGMA_CLIENT_BUDGET")
+        if saved is not None:
+            os.environ["SIGMA_CLIENT_BUDGET"] = saved
+        gate.UNREAD_S = unread
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def stranger(address: str) -> httpx.Client:
+    """A client connecting from its own loopback address."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+
+def test_forged_headers_do_not_make_new_clients(small_url):
+    with stranger("127.0.0.3") as h:
+        codes = [
+            h.post(
+                small_url + "gradio_api/call/solve_maze",
+                json={"data": [f"f{i}"]},
+                headers={"X-Forwarded-For": f"10.0.0.{i}"},
+            ).status_code
+            for i in range(8)
+        ]
+    assert codes.count(200) == 3 and codes.count(429) == 5  # 2 units each (1 run + 1 new session): 3 of 8
+
+
+def test_a_trailing_slash_and_a_string_fn_index_are_counted_as_what_gradio_runs(small_url):
+    with stranger("127.0.0.4") as h:
+        slash = []
+        for _ in range(5):  # one at a time: the runs finish, so only the budget refuses
+            slash.append(h.post(small_url + "gradio_api/call/solve_maze/", json={"data": ["s"]}))
+            time.sleep(0.1)
+    assert [r.status_code for r in slash].count(200) == 3
+    refused = next(r for r in slash if r.status_code == 429)
+    assert int(refused.headers["Retry-After"]) >= 1 and "wait" in refused.json()["detail"]
+    with stranger("127.0.0.5") as h:
+        index = h.get(small_url + "gradio_api/info").status_code and _fn_index(h, small_url)
+        body = {"data": ["j", "exact", 5, 1], "fn_index": str(index), "session_hash": "abc"}
+        codes = []
+        for _ in range(8):  # one at a time: the runs finish, so only the budget refuses
+            codes.append(h.post(small_url + "gradio_api/queue/join", json=body).status_code)
+            time.sleep(0.1)
+    assert codes.count(200) == 5  # 1 + 1 for the new session, then 1 a run: 5 of 8 within 6 units
+    assert codes.count(429) == 3
+
+
+def _fn_index(h: httpx.Client, url: str) -> int:
+    config = h.get(url + "config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == "solve_maze")
+
+
+def test_run_is_closed_and_a_costly_request_is_priced_by_its_tries(small_url):
+    with stranger("127.0.0.6") as h:
+        assert h.post(small_url + "gradio_api/run/solve_maze", json={"data": ["r"]}).status_code != 200
+        assert "r" not in RAN
+        big = h.post(small_url + "gradio_api/call/solve_maze", json={"data": ["t", "burst", 16, 16]})
+        assert big.status_code == 400 and "budget" in big.json()["detail"]
+        ok = h.post(small_url + "gradio_api/call/solve_maze", json={"data": ["t", "exact", 5, 4]})
+        assert ok.status_code == 200  # 4 + 1 for the session
+        assert h.post(small_url + "gradio_api/call/solve_maze", json={"data": ["t"]}).status_code == 429
+
+
+def test_the_served_door_refuses_deep_json_uploads_and_oversize_bodies(small_url):
+    with stranger("127.0.0.7") as h:
+        deep = h.post(small_url + "gradio_api/queue/join", content=b"[" * 30_000 + b"]" * 30_000)
+        assert deep.status_code == 400 and "nested" in deep.json()["error"]
+        assert h.post(small_url + "gradio_api/upload", files={"files": ("a.bin", b"\0")}).status_code == 403
+        assert h.post(small_url + "gradio_api/queue/join", content=b"{" + b" " * 200_000 + b"}").status_code == 413
+
+
+def post_and_read(address: str, url: str, tag: str, read: bool, out: dict, posted: threading.Event) -> None:
+    with stranger(address) as h:
+        r = h.post(url + "gradio_api/call/solve_maze", json={"data": [tag]})
+        out[tag] = r.status_code
+        posted.set()
+        if read and r.status_code == 200:
+            out[tag] = h.get(url + f"gradio_api/call/solve_maze/{r.json()['event_id']}").text
+
+
+def test_waiting_runs_are_served_in_turn_and_unread_ones_dropped(small_url):
+    RAN.clear()
+    out: dict = {}
+    # two flooders fill both slots (0.8 s runs) and queue one more run each; then a run nobody reads, then the
+    # victim's: first in first out would run the victim fifth
+    clients = [("127.0.0.10", "flood0-0"), ("127.0.0.11", "flood1-0"), ("127.0.0.10", "flood0-1")]
+    clients += [("127.0.0.11", "flood1-1"), ("127.0.0.13", "unread"), ("127.0.0.12", "victim")]
+    threads = []
+    for address, tag in clients:
+        posted = threading.Event()
+        threads.append(
+            threading.Thread(target=post_and_read, args=(address, small_url, tag, tag != "unread", out, posted))
+        )
+        threads[-1].start()
+        assert posted.wait(5)
+    for t in threads:
+        t.join()
+    time.sleep(0.5)
+    assert RAN.index("victim") == 2  # only the runs that held the slots before it
+    assert "unread" not in RAN and out["unread"] == 200  # accepted, never read: dropped before it ran

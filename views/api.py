@@ -20,7 +20,7 @@ from sigma.tasks import signal as sg
 from views import charts, signal_view
 from views.models import SLOTS, model_of
 from views.race import race
-from views.runs import Frame, one_pass, start
+from views.runs import Frame, check_cost, one_pass, start
 
 
 def step_json(task: Task, value, frame: Frame) -> dict:
@@ -161,7 +161,11 @@ def spread_signal(
     the exact sampler at temperature 1, as the page's fan chart: the model's own distribution."""
     settings = Settings(sampler, order, num_orders, temperature, seed)
     start = time.perf_counter()
-    profile, samples = signal_view.draws(model_of(SLOTS["signal"]), signal, settings, n)
+    model = model_of(SLOTS["signal"])
+    if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= signal_view.MAX_DRAWS:  # else draws() says
+        _, known = sg.TASK.encode(sg.TASK.parse(signal, model))
+        check_cost(int((~known).sum()), settings, rows=n)  # the one bound on work, and so on time
+    profile, samples = signal_view.draws(model, signal, settings, n)
     return {
         "draws": n,
         "known": list(profile.known),

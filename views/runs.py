@@ -8,6 +8,7 @@ share one reading of the events.
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
 import functools
 import time
@@ -22,9 +23,11 @@ from sigma.sampling import StepEvent, conditional_density, stream
 from sigma.settings import Settings
 from sigma.task import Task
 from sigma.tries import Tries, choose
+from views import cost
 
-TIME_LIMIT_S = 20.0  # model work per request; a small Space must not be held by one user
-MAX_COST = 2048  # positions to fill x orders verified per step (burst): bounds one request's work and memory
+TIME_LIMIT_S = 10.0  # model work per request; a small Space must not be held by one user
+MAX_COST = 8192  # views.cost.cost of one run (positions x rows x order factor): about 3 s of one core at most
+STOPPED: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar("stopped", default=None)
 
 
 @dataclass
@@ -97,7 +100,8 @@ def frames(
 
 
 def _timed(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
-    """Each event with the seconds of model work so far; TimeoutError past TIME_LIMIT_S."""
+    """Each event with the seconds of model work so far; TimeoutError past TIME_LIMIT_S, or between steps once
+    the STOPPED hook (set by views.gate for the run it started) says nobody is reading."""
     seconds = 0.0
     while True:
         start = time.perf_counter()
@@ -107,6 +111,8 @@ def _timed(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
             return
         if seconds > TIME_LIMIT_S:
             raise TimeoutError(f"the model worked for more than {TIME_LIMIT_S:.0f} s; try a smaller input")
+        if (stopped := STOPPED.get()) is not None and stopped():
+            raise TimeoutError("the run was stopped: nobody is reading it any more")
         yield event, seconds
 
 
@@ -151,13 +157,17 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
     return value, frames(model, tokens.to(device), known.to(device), settings, forbid, accept)
 
 
-def check_cost(to_fill: int, settings: Settings) -> None:
-    """Refuse a run whose work is over MAX_COST, saying what to lower."""
-    orders = int(settings.num_orders) if settings.sampler == "burst" else 1
-    if to_fill * orders > MAX_COST:
+def check_cost(to_fill: int, settings: Settings, rows: int | None = None) -> None:
+    """Refuse a run whose work (views.cost.cost: positions x rows x order factor; rows: the tries unless
+    given) is over MAX_COST, saying what to lower."""
+    s = settings.checked()
+    rows = s.tries if rows is None else rows
+    work = cost.cost(to_fill, rows, s.sampler, s.num_orders)
+    if work > MAX_COST:
         raise ValueError(
-            f"This run would check {to_fill} positions along {orders} orders per step ({to_fill * orders}); "
-            f"the limit is {MAX_COST}. Use fewer orders or fewer blanks."
+            f"This run would cost {work:g} ({to_fill} positions x {rows} rows x "
+            f"{cost.order_factor(s.sampler, s.num_orders):g} for the orders); the limit is {MAX_COST}. "
+            "Use fewer tries, draws, orders or blanks."
         )
 
 
