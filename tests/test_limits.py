@@ -16,7 +16,7 @@ import pytest
 import app
 from sigma.settings import Settings
 from views import cost, gate, limits
-from views.runs import MAX_COST, check_cost
+from views.runs import MAX_COST, STOPPED, check_cost
 
 # ---------------------------------------------------------------- who the client is
 
@@ -140,8 +140,15 @@ RAN: list[str] = []
 
 
 def model_run(maze: str, sampler: str = "exact", num_orders: int = 5, tries: int = 1) -> str:
-    """A model run that says which input ran; a flooder's takes 0.8 s."""
+    """A model run that says which input ran; a flooder's takes 0.8 s, a "long" one steps for up to 5 s, checking
+    between steps whether it should stop, as views.runs does."""
     RAN.append(maze)
+    if maze == "long":
+        start = time.monotonic()
+        while time.monotonic() - start < 5 and not (STOPPED.get() or (lambda: False))():
+            time.sleep(0.02)
+        RAN.append(f"long ran {time.monotonic() - start:.1f} s")
+        return maze
     time.sleep(0.8 if maze.startswith("flood") else 0.02)
     return maze
 
@@ -258,3 +265,14 @@ def test_waiting_runs_are_served_in_turn_and_unread_ones_dropped(small_url):
     time.sleep(0.5)
     assert RAN.index("victim") == 2  # only the runs that held the slots before it
     assert "unread" not in RAN and out["unread"] == 200  # accepted, never read: dropped before it ran
+
+
+def test_a_running_run_nobody_reads_stops_at_its_next_step(small_url):
+    RAN.clear()
+    with stranger("127.0.0.14") as h:
+        assert h.post(small_url + "gradio_api/call/solve_maze", json={"data": ["long"]}).status_code == 200
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(RAN) < 2:
+        time.sleep(0.05)
+    seconds = float(RAN[-1].split()[2])
+    assert seconds < 0.3 + gate.STOP_S + 0.5  # its grace to open a stream, then at most STOP_S: not the 5 s

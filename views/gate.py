@@ -11,7 +11,8 @@ function Gradio resolved. `/run/` and `/api/` are closed to queued functions by 
   the newcomer (503 with Retry-After), never the waiting.
 - The model slots are served round-robin: the next run is the waiting one whose client was served longest
   ago, so a client with a run waiting never waits behind more than one run of each other client.
-- A model run whose result nobody has opened UNREAD_S after it was queued is dropped before it starts.
+- A model run whose result nobody has opened UNREAD_S after it was queued is dropped before it starts; a
+  running one whose reader left stops at its next step, STOP_S later (views.runs.STOPPED).
 - A client keeps at most SESSIONS sessions in Gradio's session store: a flood of new sessions evicts the
   flooder's own oldest, not someone else's.
 
@@ -26,11 +27,12 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 import fastapi
 from gradio.server_messages import ProcessCompletedMessage
 
-from views import cost, limits
+from views import cost, limits, runs
 
 log = logging.getLogger("studio.gate")
 
@@ -41,6 +43,7 @@ QUEUED_MODEL = 2
 QUEUED_OTHER = 8
 MAX_QUEUE = 128
 UNREAD_S = 5.0
+STOP_S = 1.0  # a running run whose reader left stops this long after, at its next step
 SESSIONS = 16
 MAX_CLIENTS = 10_000
 
@@ -143,7 +146,14 @@ class Gate:
                         self.served[getattr(event, "sigma_client", "?")] = now
             return got
 
-        queue.push, queue.get_events = gated_push, fair_get_events
+        process_events = queue.process_events
+
+        async def watched_process_events(events, *args, **kwargs):
+            if events and events[0].fn.concurrency_id == "model":
+                runs.STOPPED.set(self.stopped(events[0]))  # this task's context: the run's thread inherits it
+            return await process_events(events, *args, **kwargs)
+
+        queue.push, queue.get_events, queue.process_events = gated_push, fair_get_events, watched_process_events
         return self
 
     # ------------------------------------------------------------ admission
@@ -211,6 +221,23 @@ class Gate:
             _evict(self.blocks, mine.popleft())
         while len(self.sessions) > MAX_CLIENTS:
             self.sessions.popitem(last=False)
+
+    def stopped(self, event) -> Callable[[], bool]:
+        """The run's cancellation check (views.runs.STOPPED): true once nobody has read it for STOP_S, counting
+        from UNREAD_S after it started, so that a reader has time to open its stream."""
+        grace = {"until": time.monotonic() + self.unread_s}
+
+        def check() -> bool:
+            now = time.monotonic()
+            if self.streams.reading(event.session_hash, event._id):
+                grace["until"] = now + STOP_S
+                return False
+            if now > grace["until"]:
+                log.info(limits.refusal_line(499, getattr(event, "sigma_client", "?"), "stopped: nobody reads it"))
+                return True
+            return False
+
+        return check
 
     # ------------------------------------------------------------ order
 
