@@ -1,5 +1,5 @@
-"""Deprecated: moved to `sigma.tasks.maze_families`."""
+"""Deprecated: moved to `sigma.tasks.maze.families`."""
 
 from sigma._moved import alias
 
-alias(__name__, "sigma.tasks.maze_families")
+alias(__name__, "sigma.tasks.maze.families")

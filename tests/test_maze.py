@@ -5,6 +5,7 @@ import torch
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks import maze as mz
+from train import maze_data
 
 HAND_DRAWN = """
 S..#.....
@@ -159,7 +160,7 @@ def test_training_examples_show_their_pins_and_respect_them():
     pinned = 0
     for _ in range(200):
         maze = mz.generate(9, 9, rng)
-        path = mz.training_example(maze, rng, waypoint_share=0.3, avoid_share=0.3)
+        path = maze_data.training_example(maze, rng, waypoint_share=0.3, avoid_share=0.3)
         assert mz.check(maze, set(path)).valid  # a valid path under the pins it was drawn with
         pinned += bool(maze.pins_on or maze.pins_off)
         tokens, known = mz.encode(maze, path)

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from sigma.tasks import maze as mz
-from sigma.tasks import maze_families as mf
+from sigma.tasks.maze import families as mf
 
 
 @pytest.mark.parametrize("family", list(mf.FAMILIES))
@@ -132,4 +132,6 @@ def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     assert "exact-confident/unwindowed" in result["samplers"] and "slots" in result["samplers"]["exact"]
     row = result["families"]["backtracker"]
     assert {"valid", "optimal", "model_calls", "model_calls_p50", "ms_p50"} <= row["exact-confident"].keys()
-    assert set(row["pinned"]) == {"n", "exact", "exact-confident"}
+    assert set(row["pinned"]) == {"n", "exact", "exact-confident", "verified"}
+    assert {"valid", "optimal", "tries", "model_calls", "ms_p50", "valid_share_of_tries"} <= row["verified"].keys()
+    assert row["verified"]["tries"] == mz.TASK.defaults.tries and "verified" in result["mix"]

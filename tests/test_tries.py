@@ -13,7 +13,7 @@ import torch
 from sigma import SigmaConfig, SigmaGPT
 from sigma.settings import Settings
 from sigma.tasks import maze as mz
-from sigma.tasks import maze_families as mf
+from sigma.tasks.maze import families as mf
 from sigma.tries import choose, sample_tries
 from views.runs import frames, start
 

@@ -18,7 +18,7 @@ from sigma import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import SAMPLERS, Settings
 from sigma.tasks import maze as mz
-from sigma.tasks import maze_families as mf
+from sigma.tasks.maze import families as mf
 from sigma.tries import sample_tries
 from train.maze import evaluate_mazes, family_sets, rates, test_set
 from train.variants import variants

@@ -13,7 +13,8 @@ import torch
 from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks import maze as mz
-from sigma.tasks import maze_families as mf
+from sigma.tasks.maze import families as mf
+from train import maze_data
 from train.loop import (
     add_training_arguments,
     apply_threads,
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> None:
             maker = hard_maze
         else:
             maker = partial(mf.make, family=None if args.family == "mix" else args.family)
-        return mz.training_batch(h, w, batch, gen, args.waypoint_share, maker=maker)
+        return maze_data.training_batch(h, w, batch, gen, args.waypoint_share, maker=maker)
 
     def evaluate(m: SigmaGPT) -> dict:
         per_family = {

@@ -11,7 +11,7 @@ import torch
 
 from sigma.task import top_choices
 from sigma.tasks import maze as mz
-from sigma.tasks import maze_families as mf
+from sigma.tasks.maze import families as mf
 from sigma.tries import Tries
 from sigma.words import ordinal
 from views import charts, status

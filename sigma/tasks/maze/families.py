@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from sigma.tasks.maze import Cell, Maze, bfs
+from sigma.tasks.maze.grid import Cell, Maze
+from sigma.tasks.maze.search import bfs
 
 Walls = list[list[bool]]
 Node = tuple[int, int]
@@ -295,4 +296,22 @@ def make(h: int, w: int, rng: random.Random, family: str | None = None) -> Maze:
     while True:
         maze = place_ends(FAMILIES[family or rng.choice(list(FAMILIES))](h, w, rng), rng)
         if maze is not None:
+            return maze
+
+
+def generate(h: int, w: int, rng: random.Random, wall_density: tuple[float, float] = (0.2, 0.3)) -> Maze:
+    """A random solvable maze; start and goal at least (h + w) / 2 steps apart."""
+    floor = (h + w) // 2
+    while True:
+        density = rng.uniform(*wall_density)
+        walls = [[rng.random() < density for _ in range(w)] for _ in range(h)]
+        maze = Maze(walls, (0, 0), (0, 0))
+        free = [(r, c) for r in range(h) for c in range(w) if not walls[r][c]]
+        if len(free) < 2:
+            continue
+        maze.start = rng.choice(free)
+        dist = bfs(maze, maze.start)
+        far = [cell for cell, d in dist.items() if d >= floor]
+        if far:
+            maze.goal = rng.choice(far)
             return maze

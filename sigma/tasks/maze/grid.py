@@ -1,0 +1,163 @@
+"""The maze itself: a grid of free cells and walls with a start S, a goal G and pins, its tokens, and ASCII.
+
+The sequence is the maze's cells (always known) followed by one path cell per grid cell (on/off, to
+generate). Pins are path cells fixed by the user: "+" on the path, "x" off it; they are simply known tokens.
+
+ASCII: one row per line, '#' wall, '.' free, 'S' start, 'G' goal; in input '+' pinned on the path,
+'x' pinned off; in output '*' path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+FREE, WALL, START, GOAL, OFF, ON = range(6)
+TOKEN_NAMES = ("free", "wall", "start", "goal", "off", "on")
+VOCAB_SIZE = 6
+Cell = tuple[int, int]
+
+
+@dataclass
+class Maze:
+    walls: list[list[bool]]
+    start: Cell
+    goal: Cell
+    pins_on: set[Cell] = field(default_factory=set)
+    pins_off: set[Cell] = field(default_factory=set)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.walls), len(self.walls[0])
+
+    def free(self, cell: Cell) -> bool:
+        r, c = cell
+        h, w = self.shape
+        return 0 <= r < h and 0 <= c < w and not self.walls[r][c]
+
+    def neighbours(self, cell: Cell) -> list[Cell]:
+        r, c = cell
+        return [n for n in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)) if self.free(n)]
+
+
+def pin(maze: Maze, cell: Cell, on: bool) -> None:
+    """Pin a path cell on or off (replacing any earlier pin there); pins go on free cells only."""
+    h, w = maze.shape
+    r, c = cell
+    if not (0 <= r < h and 0 <= c < w):
+        raise ValueError(f"pin at row {r + 1}, column {c + 1} is outside the {h}x{w} maze")
+    if maze.walls[r][c]:
+        raise ValueError(f"cannot pin a wall at row {r + 1}, column {c + 1}: pins go on free cells")
+    maze.pins_on.discard(cell)
+    maze.pins_off.discard(cell)
+    (maze.pins_on if on else maze.pins_off).add(cell)
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+
+def maze_tokens(maze: Maze) -> list[int]:
+    h, w = maze.shape
+    codes = []
+    for r in range(h):
+        for c in range(w):
+            cell = (r, c)
+            codes.append(
+                START if cell == maze.start else GOAL if cell == maze.goal else WALL if maze.walls[r][c] else FREE
+            )
+    return codes
+
+
+def encode(maze: Maze, path: list[Cell] | set[Cell] | None = None) -> tuple[Tensor, Tensor]:
+    """tokens [2HW] and known [2HW]: maze cells and pins known; path cells ON/OFF (OFF where no path is given)."""
+    h, w = maze.shape
+    on = set(path or ())
+    cells = [(r, c) for r in range(h) for c in range(w)]
+    tokens = maze_tokens(maze) + [ON if cell in on or cell in maze.pins_on else OFF for cell in cells]
+    known = [True] * (h * w) + [cell in maze.pins_on or cell in maze.pins_off for cell in cells]
+    return torch.tensor(tokens), torch.tensor(known)
+
+
+def path_index(shape: tuple[int, int], cell: Cell) -> int:
+    """The sequence index of a cell's path token (the path follows the H×W maze cells)."""
+    h, w = shape
+    return h * w + cell[0] * w + cell[1]
+
+
+def cell_of(shape: tuple[int, int], index: int) -> Cell:
+    """The cell of a sequence index, maze token or path token."""
+    h, w = shape
+    return divmod(index % (h * w), w)
+
+
+def path_cells(maze: Maze, tokens: Tensor | list[int], done: list[bool] | None = None) -> set[Cell]:
+    """Cells whose path token is ON (and, given `done`, settled)."""
+    h, w = maze.shape
+    flags = tokens.tolist() if isinstance(tokens, Tensor) else tokens
+    return {divmod(i, w) for i in range(h * w) if flags[h * w + i] == ON and (done is None or done[h * w + i])}
+
+
+# -- ASCII ----------------------------------------------------------------------------------------
+
+_INPUT = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "pin on", "x": "pin off"}
+
+
+def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
+    """Read an ASCII maze; raise ValueError naming the first problem."""
+    if not isinstance(text, str):
+        raise ValueError("the maze must be a string of ASCII rows")
+    lines = [line.strip() for line in text.strip("\n").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("the maze is empty")
+    widths = {len(line) for line in lines}
+    if len(widths) > 1:
+        raise ValueError(f"ragged rows: row lengths {sorted(widths)} differ; every row needs the same width")
+    h, w = len(lines), len(lines[0])
+    if expected is not None and (h, w) != tuple(expected):
+        raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}")
+    walls = [[False] * w for _ in range(h)]
+    starts, goals, on, off = [], [], set(), set()
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            if ch == "*":
+                raise ValueError(f"'*' at row {r + 1}, column {c + 1} marks a solved path; pin cells with '+' instead")
+            if ch not in _INPUT:
+                raise ValueError(f"unknown character {ch!r} at row {r + 1}, column {c + 1}: use one of # . S G + x")
+            walls[r][c] = ch == "#"
+            {"S": starts, "G": goals}.get(ch, []).append((r, c))
+            if ch == "+":
+                on.add((r, c))
+            if ch == "x":
+                off.add((r, c))
+    for name, found in (("start S", starts), ("goal G", goals)):
+        if len(found) != 1:
+            raise ValueError(f"the maze needs exactly one {name}, found {len(found)}")
+    return Maze(walls, starts[0], goals[0], on, off)
+
+
+def render(maze: Maze, on: set[Cell] | None = None) -> str:
+    h, w = maze.shape
+    on = on or set()
+    rows = []
+    for r in range(h):
+        row = ""
+        for c in range(w):
+            cell = (r, c)
+            if cell == maze.start:
+                row += "S"
+            elif cell == maze.goal:
+                row += "G"
+            elif maze.walls[r][c]:
+                row += "#"
+            elif cell in on:
+                row += "*"
+            elif cell in maze.pins_on:
+                row += "+"
+            elif cell in maze.pins_off:
+                row += "x"
+            else:
+                row += "."
+        rows.append(row)
+    return "\n".join(rows)
