@@ -359,7 +359,7 @@ def launch(demo: gr.Blocks, **kwargs):
     os.environ["FORWARDED_ALLOW_IPS"] = ""  # the server must not rewrite the peer: limits.client_of decides
     trusted, streams = limits.trusted_proxies(), limits.Streams()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None, api_open=False)  # the gate bounds it
-    gate.Gate(gate.client_budget(os.environ), streams, trusted).install(demo)
+    gate.from_environ(os.environ, streams, trusted).install(demo)
     options = {
         "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

@@ -296,13 +296,11 @@ def _evict(blocks, session: str) -> None:
         holder.time_last_used.pop(session, None)
 
 
-def client_budget(environ: dict) -> Budget:
-    """The budget from the environment: SIGMA_CLIENT_BUDGET units (refilled over the same 16 s), or the
-    older SIGMA_RUNS_PER_CLIENT read as that many default runs (4 units each)."""
-    if environ.get("SIGMA_CLIENT_BUDGET"):
-        capacity = float(environ["SIGMA_CLIENT_BUDGET"])
-    elif environ.get("SIGMA_RUNS_PER_CLIENT"):
-        capacity = 4.0 * float(environ["SIGMA_RUNS_PER_CLIENT"])
-    else:
-        capacity = BUDGET
-    return Budget(capacity, per_s=capacity / (BUDGET / REFILL_PER_S))
+def from_environ(environ, streams: limits.Streams, trusted: list) -> Gate:
+    """The gate the environment asks for: SIGMA_CLIENT_BUDGET units per client (refilled over the same 16 s);
+    SIGMA_RUNS_PER_CLIENT=N makes one address stand for N default clients (N x 4 units, N runs waiting):
+    tests set it, since every test client is 127.0.0.1."""
+    many = int(environ.get("SIGMA_RUNS_PER_CLIENT") or 0)
+    capacity = float(environ.get("SIGMA_CLIENT_BUDGET") or 0) or (4.0 * many if many else BUDGET)
+    budget = Budget(capacity, per_s=capacity / (BUDGET / REFILL_PER_S))
+    return Gate(budget, streams, trusted, queued_model=max(QUEUED_MODEL, many))
