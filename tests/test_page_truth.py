@@ -73,3 +73,17 @@ def test_an_exported_maze_run_names_its_tokens_and_keeps_figures_as_json(tmp_pat
     last = events[-1]
     assert isinstance(last["figures"]["accepted_per_step"], dict)
     assert last["tries"]["n"] == 3 and len(last["tries"]["valid"]) == 3
+
+
+def test_the_length_verdict_shows_the_number_it_ranks_by():
+    from sigma.tasks.text.lengths import Candidate
+
+    tried = tuple(
+        Candidate((n,), (1,) * n, f"a[{'x' * n}]b", nats=nats, characters=chars)
+        for n, nats, chars in ((2, 30.0, 40), (1, 28.0, 30), (3, 40.0, 60))
+    )
+    tried = tuple(sorted(tried, key=lambda c: c.score()))
+    sentence = tx.Filled("text", "marked", 2, tried).sentence
+    for c in tried:
+        assert f"{c.score():.2f}" in sentence  # the key every candidate is ranked by, shown for each
+    assert "lower is better" in sentence

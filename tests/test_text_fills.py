@@ -13,7 +13,7 @@ from sigma import SigmaConfig, SigmaGPT
 from sigma.sampling import conditional_density, sample
 from sigma.settings import Settings
 from sigma.tasks import text as tx
-from sigma.tasks import text_lengths as tl
+from sigma.tasks.text import lengths as tl
 from train import text_measures as tm
 
 needs_corpus = pytest.mark.skipif(

@@ -25,7 +25,9 @@ import torch
 from sigma.model import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
-from sigma.tasks.text import TASK, Passage, decode, show_fill
+from sigma.tasks.text.bpe import decode
+from sigma.tasks.text.lines import line_break_mask
+from sigma.tasks.text.passage import Passage, show_fill
 
 MAX_COMBINATIONS = 64
 LENGTH_PENALTY = 0.5
@@ -101,8 +103,9 @@ def choose_lengths(model: SigmaGPT, passage: Passage, settings: Settings) -> Pas
     tried, run = [], settings.engine_kwargs()
     for lengths in combinations(passage, model.config.block_size):
         candidate = with_lengths(passage, lengths)
-        tokens, known = TASK.encode(candidate)
-        forbid = TASK.forbid(candidate).to(model.device)[None]
+        tokens = torch.tensor(candidate.ids, dtype=torch.long)
+        known = torch.tensor(candidate.known, dtype=torch.bool)
+        forbid = line_break_mask(candidate.ids, candidate.known).to(model.device)[None]
         out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **run, forbid=forbid)
         filled = out.tokens[0].tolist()
         marked = show_fill(filled, candidate.known)

@@ -1,0 +1,126 @@
+"""Text infilling as a `sigma.task.Task`, with the page's example passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from sigma.settings import Settings
+from sigma.tasks.text.bpe import decode, get_encoding, piece
+from sigma.tasks.text.lengths import Candidate, choose_lengths
+from sigma.tasks.text.lines import line_break_mask
+from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
+from sigma.words import plural
+
+# Laid out as the corpus is (speaker, then verse lines): a passage of prose with no line breaks looks to the
+# model as if the missing line breaks were in the blanks. The last passage is from a play held out of training.
+EXAMPLES = [
+    "HAMLET:\nTo be, or not to be: that is the {question}:\nWhether 'tis nobler in the mind to {suffer}\n"
+    "The slings and arrows of outrageous {fortune},\nOr to take arms against a sea of troubles,",
+    "ROMEO:\nBut, soft! what light through yonder [...] breaks?\nIt is the east, and Juliet is the [...].\n"
+    "Arise, fair sun, and kill the envious moon,",
+    "JAQUES:\nAll the world's a {stage},\nAnd all the men and women merely {players}:\n"
+    "They have their exits and their entrances;\nAnd one man in his time plays many parts,",
+    "ANTONY:\nFriends, Romans, countrymen, lend me your {ears};\nI come to {bury} Caesar, not to praise him.\n"
+    "The evil that men do lives after them;\nThe good is oft {interred with their bones};",
+]
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A finished fill: the whole text, and the same with every filled run in [brackets]."""
+
+    text: str
+    marked: str
+    filled: int  # tokens the model wrote
+
+    tried: tuple[Candidate, ...] = ()  # the lengths tried for "[...]" blanks, best first
+
+    @property
+    def sentence(self) -> str:
+        done = f"Done: the model wrote {plural(self.filled, 'token')}."
+        if not self.tried:
+            return done
+        best, *others = self.tried
+        rest = "; ".join(f"{c.label} ({c.score():.2f})" for c in others[:3])
+        chosen = f"Chosen lengths: {best.label} (score {best.score():.2f}; {best.bits_per_char:.2f} bits/char)."
+        key = "nats over characters^0.5, lower is better"
+        return f"{done} {chosen} Next best by the same score ({key}): {rest}."
+
+    @property
+    def tone(self) -> str:
+        return "good"
+
+    def as_json(self) -> dict:
+        out = {"text": self.text, "marked": self.marked, "message": self.sentence}
+        if self.tried:
+            out["lengths"] = [c.as_json() for c in self.tried]
+        return out
+
+
+class TextTask:
+    """Text infilling as a `sigma.task.Task`: the value is a `Passage`, the answer its blanks."""
+
+    name, verb, shown_as = "text", "fill", "marked"
+    defaults = Settings(sampler="exact-confident", temperature=0.5)  # chosen on held-out phrases: real words
+    choices = None
+
+    def check_model(self, model) -> str | None:
+        n_vocab = get_encoding().n_vocab
+        if model.config.vocab_size != n_vocab:
+            return f"has vocab_size {model.config.vocab_size}, not the tokenizer's {n_vocab}"
+        return None
+
+    def parse(self, source: str | Passage, model) -> Passage:
+        if isinstance(source, Passage):
+            check_length(len(source.ids) + len(source.gaps), model.config.block_size)
+            return source
+        return parse_passage(source, model.config.block_size)
+
+    def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
+        """A passage with "[...]" blanks gets the lengths the model likes best (see text_lengths)."""
+        if not passage.gaps:
+            return passage
+        return choose_lengths(model, passage, settings)
+
+    def problem(self, passage: Passage) -> str | None:
+        if passage.gaps:
+            return None
+        if all(passage.known):
+            return "Nothing is blank: click tokens to blank them, or write [___] or {words} in the text."
+        return None
+
+    def forbid(self, passage: Passage) -> Tensor:
+        """Line breaks are not drawn in blanks inside a line (see `mid_line`)."""
+        return line_break_mask(passage.ids, passage.known)
+
+    def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
+        if passage.gaps:
+            raise ValueError("A [...] blank has no length until the model fills it; write [___] to look inside.")
+        return torch.tensor(passage.ids, dtype=torch.long), torch.tensor(passage.known, dtype=torch.bool)
+
+    def show(self, passage: Passage, tokens: list[int], done: list[bool]) -> str:
+        return show_fill(tokens, passage.known, done=done)
+
+    def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
+        return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False), passage.tried)
+
+    def accept(self, passage: Passage, tokens: list[int]) -> None:
+        return None  # any fill is a fill: nothing to check it against
+
+    def position(self, passage: Passage, index: int) -> int:
+        return index
+
+    def token_json(self, token: int) -> str:
+        return piece(token)
+
+    def token_label(self, token: int) -> str:
+        return piece(token).replace("\n", "↵")
+
+    def examples(self, model) -> list[str]:
+        return list(EXAMPLES)
+
+
+TASK = TextTask()
