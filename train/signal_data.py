@@ -4,7 +4,7 @@ perturbations real traffic shows, resampled to `sigma.tasks.signal.LENGTH` steps
 OpenAP (PyPI `openap`) ships WRAP, kinematic models of each aircraft type's climb, cruise and descent fitted to
 real ADS-B data, and `openap.gen.FlightGenerator`, which draws the phase speeds and vertical rates of one
 flight from those models. Everything it needs is in the package: nothing is downloaded. Only training needs
-it; the app reads the few example flights shipped in `sigma/tasks/signal_data.json`.
+it; the app reads the few example flights shipped in `sigma/tasks/signal/signal_data.json`.
 
 One flight, on a 10 s clock, with its own seeded generator:
 

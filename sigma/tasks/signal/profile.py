@@ -17,9 +17,6 @@ cruise and level off) is a bin centre, so a level segment is one repeated token 
 never flickers between two bins. The steps are of a whole flight, so a step lasts 1/127 of its duration
 (about 30 s for an hour's hop, 5 minutes for a ten-hour haul): the model learns shapes, not speeds.
 
-The profiles come from OpenAP's flight generator (see `train/signal_data.py`, the only code that needs
-OpenAP); a few test flights ship in `signal_data.json` for the examples.
-
 Text form, for typing and for the API: LENGTH entries separated by commas (or by spaces when there is no comma),
 each one of
 
@@ -31,17 +28,11 @@ each one of
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
-import torch
-from torch import Tensor
 
-from sigma.settings import Settings
 from sigma.words import plural
 
 LENGTH = 128  # steps of a whole flight, and the model's block size
@@ -51,7 +42,6 @@ CEILING_FT = BIN_FT * (VOCAB_SIZE - 1)
 FORECAST_KNOWN = LENGTH // 3  # a forecast knows the first third of the flight
 ROW = 16  # entries per line when a profile is written out
 MAX_CHARS = 8000  # far above any profile in the text form; stops a huge paste early
-EXAMPLES_FILE = Path(__file__).with_name("signal_data.json")
 
 
 # ---------------------------------------------------------------- altitude bins
@@ -189,168 +179,3 @@ def show_run(profile: Profile, tokens: list[int], done: list[bool]) -> str:
     for t, k, d in zip(tokens, profile.known, done, strict=True):
         entries.append(str(t * BIN_FT) if k else f"[{t * BIN_FT}]" if d else "?")
     return _write(entries)
-
-
-# ---------------------------------------------------------------- judging a run
-
-
-@dataclass(frozen=True)
-class Flown:
-    """A finished run: the whole profile in feet, and how far the model's steps are from the hidden truth."""
-
-    altitudes_ft: tuple[int, ...]
-    marked: str  # the text form, the model's steps in [brackets]
-    filled: int  # steps the model drew
-    scored: int  # of those, steps with a true altitude to compare with
-    mae_ft: float | None  # mean absolute error over the scored steps, in feet
-
-    @property
-    def sentence(self) -> str:
-        peak = max(self.altitudes_ft, default=0)
-        if self.mae_ft is None:
-            return f"Done: the model drew {plural(self.filled, 'step')}; the flight peaks at {peak} ft."
-        return (
-            f"Done: the model drew {plural(self.filled, 'step')}, {self.mae_ft:.0f} ft from the real flight on average "
-            f"over the {self.scored} hidden steps; the flight peaks at {peak} ft."
-        )
-
-    @property
-    def tone(self) -> str:
-        if self.mae_ft is None or self.mae_ft <= 1000:
-            return "good"
-        return "fair" if self.mae_ft <= 3000 else "bad"
-
-    def as_json(self) -> dict:
-        mae = None if self.mae_ft is None else round(self.mae_ft, 1)
-        return {
-            "altitudes_ft": list(self.altitudes_ft),
-            "marked": self.marked,
-            "mae_ft": mae,
-            "scored": self.scored,
-            "message": self.sentence,
-        }
-
-
-def judge(profile: Profile, tokens: list[int]) -> Flown:
-    filled = [i for i, k in enumerate(profile.known) if not k]
-    scored = [i for i in filled if profile.hidden[i]]
-    errors = [abs(tokens[i] - profile.tokens[i]) * BIN_FT for i in scored]
-    return Flown(
-        altitudes_ft=tuple(int(f) for f in dequantise(tokens)),
-        marked=show_run(profile, tokens, [True] * len(tokens)),
-        filled=len(filled),
-        scored=len(scored),
-        mae_ft=sum(errors) / len(errors) if errors else None,
-    )
-
-
-def mae_ft(predicted: Tensor, truth: Tensor, known: Tensor) -> float:
-    """Mean absolute error in feet over the unknown steps of a batch: tokens [B, T], known [B, T]."""
-    diff = (predicted.long() - truth.long()).abs().float() * BIN_FT
-    return float(diff[~known].mean()) if (~known).any() else 0.0
-
-
-# ---------------------------------------------------------------- the shipped examples
-
-
-@cache
-def example_flights() -> tuple[dict, ...]:
-    """The test flights shipped with the task: {"type", "seed", "tokens"} each."""
-    return tuple(json.loads(EXAMPLES_FILE.read_text())["flights"])
-
-
-def forecast_known(length: int = LENGTH) -> list[bool]:
-    """A forecast's known steps: the first third of the flight."""
-    return [i < FORECAST_KNOWN * length // LENGTH for i in range(length)]
-
-
-def _points(k: int, length: int = LENGTH) -> list[bool]:
-    """k steps spread over the flight, both ends included: _points(3, 5) -> [T, F, T, F, T]."""
-    at = {round(i * (length - 1) / (k - 1)) for i in range(k)}
-    return [i in at for i in range(length)]
-
-
-EXAMPLE_LABELS = (
-    "forecast from the first third",
-    "forecast a long haul",
-    "fill a gap",
-    "rebuild from five points",
-    "every eighth step",
-    "a free flight through FL370",
-)
-
-
-def examples() -> list[str]:
-    """Offline inputs, in EXAMPLE_LABELS' order, from the shipped test flights; hidden steps keep their truth."""
-    f = [list(x["tokens"]) for x in example_flights()]
-    gap = [not LENGTH // 4 <= i < 3 * LENGTH // 4 for i in range(LENGTH)]
-    every8 = [i % 8 == 0 or i == LENGTH - 1 for i in range(LENGTH)]
-    free = "0, ?*63, FL370, ?*62, 0"
-    picks = ((f[0], forecast_known()), (f[1], forecast_known()), (f[2], gap), (f[3], _points(5)), (f[4], every8))
-    return [*(format_profile(masked(t, k)) for t, k in picks), free]
-
-
-# ---------------------------------------------------------------- the task, as the app and the API hold it
-
-
-class SignalTask:
-    """Vertical profiles as a `sigma.task.Task`: the value is a `Profile`, the answer its unknown steps."""
-
-    name, verb, shown_as = "signal", "fill", "values"  # /fill_signal; /forecast_signal stays as an alias
-    defaults = Settings(sampler="exact-confident", temperature=0.7)  # 1.0 adds 500 ft jitter to level flight
-    # A spread shows the model's own distribution, drawn exactly: the defaults' sharper draws make bands too narrow
-    spread = Settings(sampler="exact", temperature=1.0)
-    choices = None  # every token is an altitude bin
-
-    def check_model(self, model) -> str | None:
-        c = model.config
-        if c.vocab_size != VOCAB_SIZE:
-            return f"has vocab_size {c.vocab_size}, not the signal task's {VOCAB_SIZE} altitude bins"
-        if c.block_size != LENGTH or getattr(c, "grid", None) is not None:
-            return f"reads {c.block_size} positions{' on a grid' if c.grid else ''}, not a {LENGTH}-step profile"
-        return None
-
-    def parse(self, source: str | Profile, model) -> Profile:
-        if isinstance(source, Profile):
-            if len(source.tokens) != LENGTH:
-                raise ValueError(f"The profile has {len(source.tokens)} steps; the model reads exactly {LENGTH}.")
-            return source
-        return parse_profile(source, LENGTH)
-
-    def problem(self, profile: Profile) -> str | None:
-        if all(profile.known):
-            return "Nothing is unknown: write ? (or [altitude]) for the steps the model should draw."
-        return None
-
-    def resolve(self, profile: Profile, model, settings: Settings) -> Profile:
-        return profile
-
-    def forbid(self, profile: Profile) -> None:
-        return None  # any altitude may follow any other: the model has learned what is plausible
-
-    def encode(self, profile: Profile) -> tuple[Tensor, Tensor]:
-        return torch.tensor(profile.tokens, dtype=torch.long), torch.tensor(profile.known, dtype=torch.bool)
-
-    def show(self, profile: Profile, tokens: list[int], done: list[bool]) -> str:
-        return show_run(profile, tokens, done)
-
-    def verdict(self, profile: Profile, tokens: list[int]) -> Flown:
-        return judge(profile, tokens)
-
-    def accept(self, profile: Profile, tokens: list[int]) -> None:
-        return None  # any profile through the pins is a forecast
-
-    def position(self, profile: Profile, index: int) -> int:
-        return index
-
-    def token_json(self, token: int) -> int:
-        return int(token) * BIN_FT
-
-    def token_label(self, token: int) -> str:
-        return label(token)
-
-    def examples(self, model) -> list[str]:
-        return examples()
-
-
-TASK = SignalTask()
