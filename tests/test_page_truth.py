@@ -76,7 +76,7 @@ def test_an_exported_maze_run_names_its_tokens_and_keeps_figures_as_json(tmp_pat
 
 
 def test_the_length_verdict_shows_the_number_it_ranks_by():
-    from sigma.tasks.text.lengths import Candidate
+    from sigma.tasks.text.candidate import Candidate
 
     tried = tuple(
         Candidate((n,), (1,) * n, f"a[{'x' * n}]b", nats=nats, characters=chars)

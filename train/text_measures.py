@@ -21,7 +21,8 @@ from sigma import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
 from sigma.tasks.text import decode, line_break_mask, load_plays, parse_blanks, parse_passage, split_plays
-from sigma.tasks.text.lengths import LENGTH_PENALTY, choose_lengths
+from sigma.tasks.text.candidate import LENGTH_PENALTY
+from sigma.tasks.text.lengths import choose_lengths
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from sigma.tasks.text.bpe import VOCAB_SIZE, decode, encode
-
-if TYPE_CHECKING:  # lengths builds on this module
-    from sigma.tasks.text.lengths import Candidate
+from sigma.tasks.text.candidate import Candidate
 
 # "[___]": three blank tokens; "[...]": a blank whose length the model chooses; "{words}": the tokens of those words
 BLANK = re.compile(r"\[(_+)\]|\[(\.\.\.|…)\]|\{([^{}]*)\}")

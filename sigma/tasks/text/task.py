@@ -9,7 +9,8 @@ from torch import Tensor
 
 from sigma.settings import Settings
 from sigma.tasks.text.bpe import decode, get_encoding, piece
-from sigma.tasks.text.lengths import Candidate, choose_lengths
+from sigma.tasks.text.candidate import Candidate
+from sigma.tasks.text.lengths import choose_lengths
 from sigma.tasks.text.lines import line_break_mask
 from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
 from sigma.words import plural
