@@ -21,24 +21,37 @@ class KVCache:
 
     def view(self, rows: Tensor) -> tuple[list[tuple[Tensor, Tensor]], Tensor]:
         """Per-layer (k, v) [b, H, L, hd] for `rows` (repeats allowed: that branches the cache),
-        and valid [b, L] marking which of the L entries each row really holds."""
+        and valid [b, L] marking which of the L entries each row really holds. Reading every row in
+        order is a view of the buffer, any other selection a copy."""
         lengths = self.length[rows]
         L = int(lengths.max()) if len(rows) else 0
-        k, v = self.k[:, rows, :, :L], self.v[:, rows, :, :L]
+        B = self.k.shape[1]
+        if len(rows) == B and bool((rows == torch.arange(B, device=rows.device)).all()):
+            k, v = self.k[:, :, :, :L], self.v[:, :, :, :L]
+        else:
+            k, v = self.k[:, rows, :, :L], self.v[:, rows, :, :L]
         past = [(k[i], v[i]) for i in range(k.shape[0])]
         valid = torch.arange(L, device=rows.device)[None, :] < lengths[:, None]
         return past, valid
 
-    def append(self, rows: Tensor, presents: list[tuple[Tensor, Tensor]], src: Tensor, counts: Tensor) -> None:
-        """Append to row rows[i] the first counts[i] slots of batch entry src[i] of `presents`."""
+    def append(
+        self,
+        rows: Tensor,
+        presents: list[tuple[Tensor, Tensor]],
+        src: Tensor,
+        counts: Tensor,
+        start: Tensor | None = None,
+    ) -> None:
+        """Append to row rows[i] the slots start[i] .. start[i] + counts[i] - 1 (start 0 by default) of
+        batch entry src[i] of `presents`."""
         S = presents[0][0].shape[2]
         j = torch.arange(S, device=rows.device)[None, :]
-        take = j < counts[:, None]
-        i_idx, j_idx = take.nonzero(as_tuple=True)
+        i_idx, j_idx = (j < counts[:, None]).nonzero(as_tuple=True)
         dest_row = rows[i_idx]
         dest_pos = self.length[dest_row] + j_idx
-        new_k = torch.stack([k for k, _ in presents])  # [n_layer, b', H, S, hd]
-        new_v = torch.stack([v for _, v in presents])
-        self.k[:, dest_row, :, dest_pos] = new_k[:, src[i_idx], :, j_idx].to(self.k.dtype)
-        self.v[:, dest_row, :, dest_pos] = new_v[:, src[i_idx], :, j_idx].to(self.v.dtype)
+        from_row = src[i_idx]
+        from_slot = j_idx if start is None else start[i_idx] + j_idx
+        for layer, (k, v) in enumerate(presents):
+            self.k[layer, dest_row, :, dest_pos] = k[from_row, :, from_slot].to(self.k.dtype)
+            self.v[layer, dest_row, :, dest_pos] = v[from_row, :, from_slot].to(self.v.dtype)
         self.length.index_add_(0, rows, counts.to(self.length.dtype))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from sigma import draws
 from sigma.decoder import Decoder
 from sigma.model import SigmaGPT, check_tokens
 from sigma.orders import ORDER_NAMES, make_order
@@ -90,22 +91,16 @@ def probabilities(logits: Tensor, temperature: float) -> Tensor:
     return torch.softmax((logits - logits.amax(dim=-1, keepdim=True)) / temperature, dim=-1)
 
 
-def _draw(p: Tensor, gen: torch.Generator) -> Tensor:
-    flat = p.reshape(-1, p.shape[-1])
-    return torch.multinomial(flat, 1, generator=gen).view(p.shape[:-1])
-
-
 def _confidence(logits: Tensor) -> Tensor:
     """Max of the untempered distribution, so that greedy decoding can be ranked too: [..., V] -> [...]."""
     return torch.softmax(logits.float(), dim=-1).max(dim=-1).values
 
 
-def _resample(q: Tensor, p: Tensor, gen: torch.Generator) -> Tensor:
-    """A token from normalise(max(q - p, 0)), the residual that makes a rejected draft exact (q itself
-    when p covers q everywhere): q, p [V] -> one token."""
+def _residual(q: Tensor, p: Tensor) -> Tensor:
+    """normalise(max(q - p, 0)), the distribution that makes a rejected draft exact (q itself where p
+    covers q everywhere): q, p [..., V] -> [..., V], unnormalised."""
     residual = (q - p).clamp(min=0)
-    residual = residual if residual.sum() > 0 else q
-    return torch.multinomial(residual / residual.sum(), 1, generator=gen)[0]
+    return torch.where(residual.sum(-1, keepdim=True) > 0, residual, q)
 
 
 def _leading_run(accept: Tensor) -> Tensor:
@@ -113,18 +108,26 @@ def _leading_run(accept: Tensor) -> Tensor:
 
 
 class _Run:
-    """One sampling run: the decoder plus the settings shared by every step."""
+    """One sampling run: the decoder plus the settings shared by every step.
 
-    def __init__(self, dec: Decoder, sampler: str, order, temperature: float, num_orders: int, gen, window):
+    Randomness is per row (sigma.draws): each step hashes the row's seed and its own step count into a
+    key, and every draw of the step is keyed by its purpose and index (a position, a chain slot), so a
+    row's samples never depend on the other rows of the batch."""
+
+    def __init__(self, dec: Decoder, sampler: str, order, temperature: float, num_orders: int, seeds, window):
         self.dec, self.sampler, self.order = dec, sampler, order
-        self.temperature, self.num_orders, self.gen = temperature, num_orders, gen
+        self.temperature, self.num_orders, self.seeds = temperature, num_orders, seeds
         self.window = None if sampler == "sequential" else window
         B, T = dec.tokens.shape
         V = dec.model.config.vocab_size
+        self.steps = torch.zeros(B, dtype=torch.long, device=dec.tokens.device)  # each row's own step count
+        self.keys = self.steps  # this step's draw keys, per row of the step
         self.proposals = None if self.window is None else Proposals(B, T, V, dec.tokens.device)  # windowed only
         self.call_cost = CALL_COST_SLOTS.get(dec.tokens.device.type, CALL_COST_SLOTS["cuda"])
 
     def step(self, rows: Tensor) -> list[RowStep]:
+        self.keys = draws.row_keys(self.seeds[rows], self.steps[rows])
+        self.steps[rows] += 1
         if self.sampler == "sequential":
             return self._sequential(rows)
         if self.sampler == "burst":
@@ -134,26 +137,42 @@ class _Run:
             return self._exact(rows, confident)
         return self._windowed(rows, confident)
 
+    # -- draws: row i of the step draws with key self.keys[i] -----------------------------------
+
+    def _uniform(self, purpose: int, index: Tensor, keys: Tensor | None = None) -> Tensor:
+        return draws.uniform(self.keys if keys is None else keys, purpose, index)
+
+    def _draw(self, p: Tensor, purpose: int, index: Tensor, keys: Tensor | None = None) -> Tensor:
+        """One token per distribution p [b, S, V] (or [b, V]), keyed by index [b, S] (or [b])."""
+        if index.dim() == 1:
+            return draws.categorical(p, self._uniform(purpose, index[:, None], keys)[:, 0])
+        return draws.categorical(p, self._uniform(purpose, index, keys))
+
+    # -- samplers -------------------------------------------------------------------------------
+
     def _sequential(self, rows: Tensor) -> list[RowStep]:
         pos, _ = self.dec.remaining(rows)
         pos = pos[:, :1]
         ones = torch.ones_like(pos, dtype=torch.bool)
         logits, presents = self.dec.query(rows, pos, ones)
         p = probabilities(logits, self.temperature)
-        tok = _draw(p, self.gen)
+        tok = self._draw(p, draws.DRAFT, pos)
         counts = torch.ones(len(rows), dtype=torch.long, device=pos.device)
         self.dec.settle(rows, presents, torch.arange(len(rows), device=pos.device), pos, tok, counts)
         pd = p.gather(-1, tok[..., None])[..., 0]
-        return [self._row_step(r, i, pos, tok, pd, 1) for i, r in enumerate(rows.tolist())]
+        return self._describe(rows, pos, tok, pd, counts, counts)
 
     def _drafts(self, rows: Tensor):
-        """Draft every unsettled position from the one-pass marginals."""
+        """Draft every unsettled position from the one-pass marginals (each draw keyed by its position)."""
         pos, valid = self.dec.remaining(rows)
         logits, presents = self.dec.query(rows, pos, valid)
         p = probabilities(logits, self.temperature)
-        return pos, valid, p, _draw(p, self.gen), presents, logits
+        return pos, valid, p, self._draw(p, draws.DRAFT, pos), presents, logits
 
     def _exact(self, rows: Tensor, confident: bool) -> list[RowStep]:
+        """Unwindowed exact step: a query pass drafts every position, a verify pass reads them along the order.
+
+        Legend: p marginals, d drafts, q verify distributions, a accepted drafts, m remaining."""
         pos, valid, p, d, q_presents, logits = self._drafts(rows)
         if confident:  # sort by the model's own confidence (max of the untempered marginal, so that
             # greedy decoding is ordered too); never by the drafted values, which would bias them
@@ -163,29 +182,33 @@ class _Run:
             p = p.gather(1, idx[..., None].expand_as(p))
         pd = p.gather(-1, d[..., None])[..., 0]
         m = valid.sum(dim=1)
-        out = self._settle_singles(rows, m, pos, d, pd, q_presents, valid)
+        self._settle_singles(rows, m, pos, d, q_presents)
+        accepted, shown, replaced = m.clamp(max=1), m.clamp(max=1), d.clone()
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
-            vr = rows[multi]
+            vr, keys = rows[multi], self.keys[multi]
             logits, presents = self.dec.verify(vr, pos[multi], d[multi], valid[multi])
             q = probabilities(logits, self.temperature)
             q[:, 0] = p[multi, 0]  # the first verify slot is the draft's own query slot: q = p exactly
             qd = q.gather(-1, d[multi, :, None])[..., 0]
-            u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+            u = self._uniform(draws.ACCEPT, _slots(qd), keys)
             accept = (u * pd[multi] < qd) & valid[multi]
             accept[:, 0] = True
             a = _leading_run(accept)
             tok = d[multi].clone()
             rejected = a < m[multi]
-            for i in rejected.nonzero(as_tuple=True)[0].tolist():
-                j = int(a[i])
-                tok[i, j] = _resample(q[i, j], p[multi[i], j], self.gen)
+            self._resample(tok, rejected, a, q, p[multi], keys)
             counts = a + rejected.long()
             self.dec.settle(vr, presents, torch.arange(len(vr), device=vr.device), pos[multi], tok, counts)
-            for i, r in enumerate(vr.tolist()):
-                k = int(multi[i])
-                out[k] = self._row_step(r, k, pos, d, pd, int(a[i]), m=int(m[k]), replacement=tok[i])
-        return [s for s in out if s is not None]
+            accepted[multi], shown[multi], replaced[multi] = a, m[multi], tok
+        return self._describe(rows, pos, d, pd, accepted, shown, replaced)
+
+    def _resample(self, tok: Tensor, rejected: Tensor, a: Tensor, q: Tensor, p: Tensor, keys: Tensor) -> None:
+        """At each rejected row's first rejection a, a token from the residual of q and p [b, S, V]."""
+        i = rejected.nonzero(as_tuple=True)[0]
+        if len(i):
+            j = a[i]
+            tok[i, j] = self._draw(_residual(q[i, j], p[i, j]), draws.RESAMPLE, torch.zeros_like(j), keys[i])
 
     def _windowed(self, rows: Tensor, confident: bool) -> list[RowStep]:
         """Exact speculative step in one model call: draft the first k positions of the step's order from
@@ -195,10 +218,8 @@ class _Run:
 
         Legend: p proposals, d drafts, q chain distributions, a accepted drafts, k window, m remaining."""
         dec, props = self.dec, self.proposals
-        b = len(rows)
         pos, valid = dec.remaining(rows)  # (b, M) in the fixed order
         m = valid.sum(dim=1)
-        ar = torch.arange(b, device=pos.device)
         if confident:  # rank by the proposals' confidence: never by drafted values, so exactness is kept
             conf = props.conf[rows[:, None], pos].masked_fill(~valid, -2.0)
             idx = conf.argsort(dim=1, descending=True, stable=True)
@@ -212,40 +233,36 @@ class _Run:
         n_chain = k + (k < m).long()  # k drafts, then a fresh draw when a position is left after them
         C = int(n_chain.max())
         cpos = pos[:, :C]
-        drafting = torch.arange(C, device=pos.device)[None, :] < k[:, None]  # (b, C)
+        slot = torch.arange(C, device=pos.device)[None, :]
+        drafting = slot < k[:, None]  # (b, C)
         p = props.p[rows[:, None], cpos]  # (b, C, V)
-        p = torch.where(drafting[..., None], p, torch.ones_like(p) / p.shape[-1])  # padding drafts nothing
-        d = _draw(p, self.gen)  # (b, C)
+        p = torch.where(drafting[..., None], p, 1.0 / p.shape[-1])  # padding drafts nothing
+        d = self._draw(p, draws.DRAFT, cpos)  # (b, C)
         extra, extra_valid = self._lookahead(pos, m, n_chain, k, confident)
         logits, presents = dec.chain(rows, cpos, d, n_chain, extra, extra_valid)
         q = probabilities(logits, self.temperature)  # (b, C + R, V)
         pd = p.gather(-1, d[..., None])[..., 0]
         qd = q[:, :C].gather(-1, d[..., None])[..., 0]
-        u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+        u = self._uniform(draws.ACCEPT, slot.expand_as(qd))
         a = _leading_run((u * pd < qd) & drafting)  # (b,) accepted drafts
         tok = d.clone()
-        for i in (a < k).nonzero(as_tuple=True)[0].tolist():  # first rejection: resample from the residual
-            j = int(a[i])
-            tok[i, j] = _resample(q[i, j], p[i, j], self.gen)
+        self._resample(tok, a < k, a, q, p, self.keys)  # first rejection: resample from the residual
         fresh = ((a == k) & (k < m)).nonzero(as_tuple=True)[0]  # every draft kept: draw the next position
         if len(fresh):
-            tok[fresh, k[fresh]] = _draw(q[fresh, k[fresh]], self.gen)
+            kf = k[fresh]
+            tok[fresh, kf] = self._draw(q[fresh, kf], draws.FRESH, torch.zeros_like(kf), self.keys[fresh])
         counts = torch.where(a < k, a + 1, n_chain)
-        dec.settle(rows, presents, ar, cpos, tok, counts)
+        dec.settle(rows, presents, torch.arange(len(rows), device=pos.device), cpos, tok, counts)
         props.record(rows, a, torch.minimum(a + 1, k))
         conf = _confidence(logits)
-        stale = (torch.arange(C, device=pos.device)[None, :] >= counts[:, None]) & drafting  # chain past the settled
+        stale = (slot >= counts[:, None]) & drafting  # chain past the settled
         props.store(rows, torch.cat([cpos, extra], 1), torch.cat([stale, extra_valid], 1), q, conf)
         # the fresh draw reads as one more draft, with p = q, always accepted
-        d[fresh, k[fresh]] = tok[fresh, k[fresh]]
-        pd[fresh, k[fresh]] = q[fresh, k[fresh]].gather(-1, tok[fresh, k[fresh], None])[:, 0]
-        shown = k + (a == k).long() * (k < m).long()
-        return [
-            self._row_step(
-                int(r), i, cpos, d, pd, int(a[i]) + int(shown[i] > k[i]), m=int(shown[i]), replacement=tok[i]
-            )
-            for i, r in enumerate(rows.tolist())
-        ]
+        if len(fresh):
+            d[fresh, kf] = tok[fresh, kf]
+            pd[fresh, kf] = q[fresh, kf].gather(-1, tok[fresh, kf, None])[:, 0]
+        more = ((a == k) & (k < m)).long()
+        return self._describe(rows, cpos, d, pd, a + more, k + more, tok)
 
     def _lookahead(self, pos: Tensor, m: Tensor, n_chain: Tensor, k: Tensor, confident: bool):
         """Positions whose proposals a windowed call refreshes: those after the chain in the step's order,
@@ -262,50 +279,59 @@ class _Run:
         """The first call (prefill fused): ask for every position (ranked by confidence) or for the
         first window's worth (fixed order); settle one token drawn from its exact conditional."""
         dec, props = self.dec, self.proposals
-        b = len(rows)
-        ar = torch.arange(b, device=pos.device)
+        ar = torch.arange(len(rows), device=pos.device)
         S = pos.shape[1] if confident else min(pos.shape[1], MAX_WINDOW + 1)
+        if confident:  # every position is asked: in position order, so that rows of one input ask alike
+            pos = pos.masked_fill(~valid, pos.shape[1] + dec.tokens.shape[1]).sort(dim=1).values
+            pos = pos.masked_fill(~valid, 0)  # valid stays a leading run
         logits, presents = dec.query(rows, pos[:, :S], valid[:, :S])
         q = probabilities(logits, self.temperature)
         conf = _confidence(logits).masked_fill(~valid[:, :S], -1.0)
         first = conf.argmax(dim=1) if confident else torch.zeros_like(m)  # the position settled now
-        tok = _draw(q[ar, first], self.gen)[:, None]
-        chosen = [(k_[ar, :, first][:, :, None], v_[ar, :, first][:, :, None]) for k_, v_ in presents]
+        settled = pos[ar, first][:, None]
+        tok = self._draw(q[ar, first][:, None], draws.DRAFT, settled)
         one = torch.ones_like(m)
-        dec.settle(rows, chosen, ar, pos[ar, first][:, None], tok, one)
+        dec.settle(rows, presents, ar, settled, tok, one, start=first)
         props.store(rows, pos[:, :S], valid[:, :S], q, conf)
         pd = q[ar, first].gather(-1, tok)
-        return [self._row_step(int(r), i, pos[ar, first][:, None], tok, pd, 1) for i, r in enumerate(rows.tolist())]
+        return self._describe(rows, settled, tok, pd, one, one)
 
     def _burst(self, rows: Tensor) -> list[RowStep]:
+        """The paper's step: drafts from the marginals, N orders verified in one pass, the longest run kept."""
         pos, valid, p, d, q_presents, _ = self._drafts(rows)
         pd = p.gather(-1, d[..., None])[..., 0]
         m = valid.sum(dim=1)
-        out = self._settle_singles(rows, m, pos, d, pd, q_presents, valid)
+        self._settle_singles(rows, m, pos, d, q_presents)
+        s_pos, s_d, s_pd, accepted, shown = pos.clone(), d.clone(), pd.clone(), m.clamp(max=1), m.clamp(max=1)
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
             b, M = len(multi), pos.shape[1]
+            T = self.dec.tokens.shape[1]
             N = self.num_orders if self.order == "random" else 1  # a fixed policy has one order
-            key = torch.rand(b, N, M, generator=self.gen, device=pos.device)
             if N == 1 and self.order != "random":
-                key = torch.arange(M, device=pos.device, dtype=torch.float32).expand(b, N, M).clone()
-            key = key + (~valid[multi, None, :]).float() * 2 * M
+                key = torch.arange(M, device=pos.device, dtype=torch.float64).expand(b, N, M).clone()
+            else:  # each candidate order keyed by (order, position), so padding never shifts a row's draws
+                index = torch.arange(N, device=pos.device)[None, :, None] * T + pos[multi, None, :]
+                key = self._uniform(draws.ORDERS, index, self.keys[multi])
+            key = key + (~valid[multi, None, :]).double() * 2
             idx = key.argsort(dim=2)  # [b, N, M]: candidate orders of each row's drafts
             take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)
             o_pos, o_d, o_pd, o_valid = take(pos), take(d), take(pd), take(valid)
-            shown = m[multi]
+            cut = m[multi]
             if self.window is not None:  # verify only the first k drafts of every order
                 limit = None if self.window == "auto" else int(self.window)
-                shown = choose_window(self.proposals.alpha(rows[multi]), m[multi], self.call_cost, limit=limit)
-                shown = shown.clamp(min=1)
-                K = int(shown.max())
-                cut = torch.arange(K, device=pos.device)[None, :] < shown.repeat_interleave(N)[:, None]
-                o_pos, o_d, o_pd, o_valid = o_pos[:, :K], o_d[:, :K], o_pd[:, :K], o_valid[:, :K] & cut
+                cut = choose_window(self.proposals.alpha(rows[multi]), m[multi], self.call_cost, limit=limit)
+                cut = cut.clamp(min=1)
+                K = int(cut.max())
+                inside = torch.arange(K, device=pos.device)[None, :] < cut.repeat_interleave(N)[:, None]
+                o_pos, o_d, o_pd, o_valid = o_pos[:, :K], o_d[:, :K], o_pd[:, :K], o_valid[:, :K] & inside
             vr = rows[multi].repeat_interleave(N)
             logits, presents = self.dec.verify(vr, o_pos, o_d, o_valid)
             q = probabilities(logits, self.temperature)
             qd = q.gather(-1, o_d[..., None])[..., 0]
-            u = torch.rand(qd.shape, generator=self.gen, device=qd.device)
+            K = qd.shape[1]
+            index = torch.arange(N, device=pos.device)[None, :, None] * T + torch.arange(K, device=pos.device)
+            u = self._uniform(draws.ACCEPT, index.expand(b, N, K), self.keys[multi]).reshape(b * N, K)
             accept = (u * o_pd < qd) & o_valid
             accept[:, 0] = True  # the first slot of every order is a draft's own query: q = p
             a = _leading_run(accept).view(b, N)
@@ -314,43 +340,52 @@ class _Run:
             counts = a.gather(1, best[:, None])[:, 0]
             self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
             if self.proposals is not None:  # windowed: the acceptance history sizes the next window
-                self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, shown - 1))  # the first is free
-            for i in range(b):
-                k, f = int(multi[i]), int(flat[i])
-                out[k] = self._row_step(int(rows[k]), f, o_pos, o_d, o_pd, int(counts[i]), m=int(shown[i]))
-        return [s for s in out if s is not None]
+                self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, cut - 1))  # the first is free
+            s_pos[multi, :K], s_d[multi, :K], s_pd[multi, :K] = o_pos[flat], o_d[flat], o_pd[flat]
+            accepted[multi], shown[multi] = counts, cut
+        return self._describe(rows, s_pos, s_d, s_pd, accepted, shown)
 
-    def _settle_singles(self, rows, m, pos, d, pd, q_presents, valid) -> list[RowStep | None]:
+    def _settle_singles(self, rows, m, pos, d, q_presents) -> None:
         """Rows with one unsettled position take their draft outright (q = p): one call, one token.
         Their lone valid query slot is first in any layout, so the query's keys/values serve as is."""
-        out: list[RowStep | None] = [None] * len(rows)
         single = (m == 1).nonzero(as_tuple=True)[0]
         if len(single):
             ones = torch.ones(len(single), dtype=torch.long, device=pos.device)
             self.dec.settle(rows[single], q_presents, single, pos[single], d[single], ones)
-            for i in single.tolist():
-                out[i] = self._row_step(int(rows[i]), i, pos, d, pd, 1, m=1)
+
+    def _describe(self, rows, pos, tok, pd, accepted, shown, replacement=None) -> list[RowStep]:
+        """What each row did this step: row i drafted pos/tok/pd[i, :shown[i]] [b, *] and kept the first
+        accepted[i]; replacement[i] holds the token settled at the first rejection (exact samplers)."""
+        dec = self.dec
+        W = int(shown.max())
+        calls, done = dec.model_calls[rows].tolist(), (dec.done[rows].sum(1) - dec.n_known[rows]).tolist()
+        finished = dec.done[rows].all(dim=1).tolist()
+        pos_l, tok_l, pd_l = pos[:, :W].tolist(), tok[:, :W].tolist(), pd[:, :W].tolist()
+        rep_l = None if replacement is None else replacement[:, :W].tolist()
+        out = []
+        for i, (row, a, m) in enumerate(zip(rows.tolist(), accepted.tolist(), shown.tolist(), strict=True)):
+            drafted = pos_l[i][:m]
+            step = RowStep(
+                row=row,
+                drafted=drafted,
+                draft_tokens=tok_l[i][:m],
+                draft_probs=[round(x, 6) for x in pd_l[i][:m]],
+                accepted=drafted[:a],
+                model_calls=calls[i],
+                tokens_done=done[i],
+                finished=finished[i],
+            )
+            if a < m:
+                step.rejected, step.rejected_token = drafted[a], tok_l[i][a]
+                if rep_l is not None:
+                    step.replacement_token = rep_l[i][a]
+            out.append(step)
         return out
 
-    def _row_step(self, row, i, pos, tok, pd, accepted, m=1, replacement=None) -> RowStep:
-        """Describe what row `row` did, reading entry i of the step's pos/tok/pd [*, M] tensors."""
-        drafted = pos[i, :m].tolist()
-        step = RowStep(
-            row=row,
-            drafted=drafted,
-            draft_tokens=tok[i, :m].tolist(),
-            draft_probs=[round(float(x), 6) for x in pd[i, :m]],
-            accepted=drafted[:accepted],
-            model_calls=int(self.dec.model_calls[row]),
-            tokens_done=int(self.dec.done[row].sum() - self.dec.n_known[row]),
-            finished=bool(self.dec.done[row].all()),
-        )
-        if accepted < m:
-            step.rejected = drafted[accepted]
-            step.rejected_token = int(tok[i, accepted])
-            if replacement is not None:
-                step.replacement_token = int(replacement[accepted])
-        return step
+
+def _slots(x: Tensor) -> Tensor:
+    """Slot indices [b, S] shaped like x [b, S]."""
+    return torch.arange(x.shape[1], device=x.device).expand_as(x)
 
 
 def _check_args(model: SigmaGPT, tokens, known, sampler: str, order, temperature: float, num_orders: int, window):
@@ -372,6 +407,28 @@ def _check_args(model: SigmaGPT, tokens, known, sampler: str, order, temperature
         raise ValueError(f'window must be "auto", None or a number of drafts from 1 to {MAX_WINDOW}, got {window!r}')
     device = model.device
     return tokens.to(device), known.to(device=device, dtype=torch.bool)
+
+
+def row_seeds(seed: int | list[int] | Tensor, batch: int, device) -> Tensor:
+    """Each row's own seed [B]: seed + i for row i of an int seed, or one per row as given.
+
+    row_seeds(7, 3, "cpu") -> tensor([7, 8, 9])"""
+    if isinstance(seed, int | float) and not isinstance(seed, bool):
+        return torch.arange(batch, device=device) + int(seed)
+    seeds = torch.as_tensor(seed, device=device).long().reshape(-1)
+    if len(seeds) != batch:
+        raise ValueError(f"seed: give one int, or one per row ({batch}), not {len(seeds)}")
+    return seeds
+
+
+def run_order(order: str | Tensor | list, known: Tensor, seeds: Tensor) -> Tensor:
+    """The order [B, T] a run reads and writes each row in, known positions first. "random" shuffles each
+    row's unknown positions by its own seed and reads the known ones in one shuffle shared by all rows
+    and seeds (sigma.draws.order_key), so that rows with the same known tokens share their prefix."""
+    if isinstance(order, str) and order == "random":
+        key = draws.order_key(seeds, known) + (~known).double() * 2  # keys lie in [0, 1): unknown ones after
+        return key.argsort(dim=1, stable=True)
+    return make_order(order, known)
 
 
 def check_forbid(forbid: Tensor | None, tokens: Tensor, model: SigmaGPT) -> Tensor | None:
@@ -401,7 +458,7 @@ def stream(
     order: str | Tensor | list = "random",
     temperature: float = 1.0,
     num_orders: int = 5,
-    seed: int = 0,
+    seed: int | list[int] | Tensor = 0,
     window: int | str | None = "auto",
     method: str | None = None,
     forbid: Tensor | None = None,
@@ -413,12 +470,16 @@ def stream(
     cost (see sigma.window), an int at most that many, None every remaining position (two passes per
     step, the unwindowed samplers). `forbid` (bool, broadcast to [B, T, V]) marks tokens that may not be
     written at a position: every sampler then draws from the model's distribution renormalised over the
-    rest, exactly. `method` is the old name of `sampler`."""
+    rest, exactly. `method` is the old name of `sampler`.
+
+    `seed`: row i draws from seed + i (or from seed[i], one per row), and from nothing else, so a row's
+    samples are the same in any batch as alone: row i of a batch with seed s equals a batch of one with
+    seed s + i (sigma.draws)."""
     sampler = _renamed(method, sampler)
     tokens, known = _check_args(model, tokens, known, sampler, order, temperature, num_orders, window)
-    gen = torch.Generator(device=model.device).manual_seed(seed)
-    dec = Decoder(model, tokens, known, make_order(order, known, gen), check_forbid(forbid, tokens, model))
-    run = _Run(dec, sampler, order, temperature, num_orders, gen, window)
+    seeds = row_seeds(seed, len(tokens), model.device)
+    dec = Decoder(model, tokens, known, run_order(order, known, seeds), check_forbid(forbid, tokens, model))
+    run = _Run(dec, sampler, order, temperature, num_orders, seeds, window)
     step = 0
     rows = dec.active_rows()
     while True:
@@ -447,7 +508,7 @@ def sample(
     order: str | Tensor | list = "random",
     temperature: float = 1.0,
     num_orders: int = 5,
-    seed: int = 0,
+    seed: int | list[int] | Tensor = 0,
     keep_events: bool = False,
     window: int | str | None = "auto",
     method: str | None = None,
@@ -496,8 +557,8 @@ def conditional_density(
     """p(x_r | known) for every position r at once, from one model pass: [B, T, V].
     Known positions get a one-hot row of their own token."""
     tokens, known = _check_args(model, tokens, known, "exact", order, temperature, 1, None)
-    gen = torch.Generator(device=model.device).manual_seed(0)
-    dec = Decoder(model, tokens, known, make_order(order, known, gen), check_forbid(forbid, tokens, model))
+    order = run_order(order, known, row_seeds(0, len(tokens), model.device))
+    dec = Decoder(model, tokens, known, order, check_forbid(forbid, tokens, model))
     out = torch.nn.functional.one_hot(tokens, model.config.vocab_size).float()
     rows = dec.active_rows()
     if len(rows):
