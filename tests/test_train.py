@@ -119,3 +119,19 @@ def test_maze_training_smoke_with_two_ddp_processes(tmp_path):
     model = SigmaGPT.from_pretrained(tmp_path / "run")
     assert mz.grid_of(model) == (9, 9)
     assert '"valid"' in done.stdout + done.stderr
+
+
+def test_throughput_bench_times_every_lever(tmp_path):
+    import argparse
+
+    from sigma import SigmaConfig, SigmaGPT
+    from train import bench_throughput
+
+    cfg = SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=16, grid=(2, 9, 9))
+    SigmaGPT(cfg).save_pretrained(tmp_path / "m")
+    p = argparse.ArgumentParser()
+    bench_throughput.add_arguments(p)
+    flags = ["--checkpoint", str(tmp_path / "m"), "--steps", "1", "--threads", "1", "--batch-sizes", "4"]
+    result = bench_throughput.run(p.parse_args(flags))
+    assert [(lv["dtype"], lv["batch"]) for lv in result["levers"]] == [("fp32", 4), ("bf16", 4)]
+    assert all(lv["mazes_per_s"] > 0 for lv in result["levers"]) and isinstance(result["native_bf16"], bool)

@@ -17,6 +17,7 @@ BENCH = {
     "cost": "train.bench_cost",
     "tokenizers": "train.bench_tokenizers",
     "signal": "train.bench_signal",
+    "throughput": "train.bench_throughput",
 }
 
 
