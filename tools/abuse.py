@@ -1,34 +1,36 @@
-"""`python -m tools.abuse --pid PID`: what one hostile client does to everyone else. Against a running app
-(PID: its process, for the memory figures), each scenario runs an attacker while a victim (a different
-address, as X-Forwarded-For says on a Space) solves mazes one after another, and prints the victim's p50/p95
-latency and errors, what the attacker got back, and the server's resident memory before and after.
+"""`python -m tools.abuse --pid PID`: what strangers do to everyone else. Against an app running on this machine
+(`python app.py`; PID: its process, for the memory figures), each scenario runs attackers from their own loopback
+addresses while a victim at 127.0.0.2 solves a maze every 2 s, and prints the victim's p50/p95 latency and
+errors, what the attackers got back (HTTP statuses, runs finished) and the server's resident memory.
 
-Scenarios: idle (no attacker: the baseline), flood (N API calls posted at once, never read), heavy
-(two clients looping the costliest fills the limits allow), slow (two clients looping the page's own run
-events), oversize (large request bodies), upload (large uploads). `python -m tools.load` gives the load
-table; this gives the abuse table.
+The attackers do what a stranger would: forge X-Forwarded-For, add a trailing slash, send `fn_index` as a
+string, call `/run/`, post floods and never read them, loop the costliest runs the limits allow from several
+addresses, and flood the page's own events with fresh sessions. Every loop is bounded in count and time, and
+only loopback addresses (127.0.0.0/8) are ever contacted. `python -m tools.load` gives the load table.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import os
+import ipaddress
+import json
 import statistics
 import threading
 import time
-from collections.abc import Callable
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+import uuid
+from urllib.parse import urlparse
 
 import httpx
-from gradio_client import Client
 
 from sigma.tasks import maze as mz
+from sigma.tasks import signal as sg
 
 MAZE = mz.examples()[0]
-HEAVY_FILL = "[" + "_" * 128 + "]"
+PROFILE = sg.examples()[0]
+VICTIM = "127.0.0.2"
+VICTIM_PACE_S = 2.0  # an ordinary user: one solve every 2 s
+MAX_PER_SCENARIO = 400  # requests per attacker, whatever the scenario
 
 
 def rss_mb(pid: int | None) -> float | None:
@@ -40,115 +42,176 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def client(url: str, address: str) -> Client:
-    return Client(url, verbose=False, headers={"X-Forwarded-For": address})
+def http(address: str, timeout: float = 60) -> httpx.Client:
+    """A client whose connections leave from `address` (a loopback address of its own)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout)
 
 
-VICTIM_PACE_S = 2.0  # an ordinary user: one solve every 2 s, under the per-client cap
+def call(h: httpx.Client, url: str, name: str, data: list, read: bool = True, path: str = "call", **kw) -> str:
+    """POST /gradio_api/<path>/<name> and, if `read`, follow its result stream; the outcome in a word."""
+    r = h.post(f"{url}gradio_api/{path}/{name}", json={"data": data}, **kw)
+    if r.status_code != 200:
+        return str(r.status_code)
+    if not read or path != "call":
+        return "accepted" if path == "call" else "200"
+    with h.stream("GET", f"{url}gradio_api/call/{name.rstrip('/')}/{r.json()['event_id']}") as s:
+        kind = "?"
+        for line in s.iter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+        return "finished" if kind == "complete" else kind
 
 
 def victim(url: str, stop: threading.Event, out: list, errors: list) -> None:
-    """Solve a maze every VICTIM_PACE_S seconds, as an ordinary API user would."""
-    c = client(url, "10.0.0.1")
-    while not stop.is_set():
-        start = time.perf_counter()
-        try:
-            c.predict(MAZE, "exact-confident", "random", 5, 0.0, 0, api_name="/solve_maze")
-            out.append(time.perf_counter() - start)
-        except Exception as err:  # every failure the victim sees counts
-            errors.append(f"{type(err).__name__}: {str(err)[:80]}")
-        stop.wait(max(0.0, VICTIM_PACE_S - (time.perf_counter() - start)))
-
-
-def flood(url: str, stop: threading.Event, tally: collections.Counter, n: int = 80) -> None:
-    c = client(url, "10.0.0.66")
-    jobs = []
-    for seed in range(n):
-        try:
-            jobs.append(c.submit(MAZE, "burst", "random", 16, 1.0, seed, api_name="/solve_maze"))
-        except Exception as err:
-            tally[type(err).__name__] += 1
-    for job in jobs:
-        try:
-            job.result(timeout=60)
-            tally["finished"] += 1
-        except Exception as err:
-            tally[_kind(err)] += 1
-
-
-def looping(api_name: str, *args) -> Callable:
-    """An attacker that calls one endpoint again and again, pausing only after a refusal."""
-
-    def attack(url: str, stop: threading.Event, tally: collections.Counter, address: str) -> None:
-        c = client(url, address)
+    with http(VICTIM) as h:
         while not stop.is_set():
-            try:
-                c.predict(*args, api_name=api_name)
-                tally["finished"] += 1
-            except Exception as err:
-                tally[_kind(err)] += 1
-                time.sleep(0.5)
-
-    return attack
-
-
-heavy = looping("/fill_text", HEAVY_FILL, "burst", "random", 16, 1.0, 0)  # the costliest fill the limits allow
-# the page's own run event (model work only since the animation moved out of the model slots)
-slow = looping("/maze_solve", MAZE, "sequential", "random", 5, 0.0, 0)
+            start = time.perf_counter()
+            got = call(h, url, "solve_maze", [MAZE])
+            if got == "finished":
+                out.append(time.perf_counter() - start)
+            else:
+                errors.append(got)
+            stop.wait(max(0.0, VICTIM_PACE_S - (time.perf_counter() - start)))
 
 
-def oversize(url: str, stop: threading.Event, tally: collections.Counter, n: int = 200) -> None:
-    with httpx.Client(headers={"X-Forwarded-For": "10.0.0.69"}) as h:
-        for _ in range(n):
-            r = h.post(url + "gradio_api/queue/join", content=b'{"data": ["' + b"x" * 1_000_000 + b'"]}')
+def many(n: int, fn) -> list[str]:
+    """n requests at once (threads), each fn(i) -> outcome."""
+    results = [""] * n
+
+    def one(i):
+        try:
+            results[i] = fn(i)
+        except httpx.HTTPError as err:
+            results[i] = type(err).__name__
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def forged(url, stop, tally):
+    """60 runs at once from one address, each with its own forged X-Forwarded-For."""
+    with http("127.0.0.3") as h:
+        tally.update(many(60, lambda i: call(h, url, "solve_maze", [MAZE], headers={"X-Forwarded-For": f"10.9.0.{i}"})))
+
+
+def slash(url, stop, tally):
+    with http("127.0.0.4") as h:
+        tally.update(many(20, lambda i: call(h, url, "solve_maze/", [MAZE])))
+
+
+def string_index(url, stop, tally):
+    with http("127.0.0.5") as h:
+        config = h.get(url + "config").json()
+        index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "solve_maze")
+        body = {"data": [MAZE, "exact", "random", 5, 0.0, 0, 1], "fn_index": str(index), "session_hash": "s"}
+        tally.update(many(20, lambda i: str(h.post(url + "gradio_api/queue/join", json=body).status_code)))
+
+
+def run_route(url, stop, tally):
+    """/run/ skips the queue where it is open: four spreads of 64 draws at once."""
+    with http("127.0.0.6") as h:
+        tally.update(many(4, lambda i: call(h, url, "spread_signal", [PROFILE, 64], path="run")))
+
+
+def flood(url, stop, tally):
+    """80 costly solves posted at once and never read."""
+    with http("127.0.0.7") as h:
+        tally.update(many(80, lambda i: call(h, url, "solve_maze", [MAZE, "burst", "random", 16, 1.0, i], read=False)))
+
+
+def unread(url, stop, tally):
+    """20 spreads posted one after another, their results never opened."""
+    with http("127.0.0.8") as h:
+        for _ in range(20):
+            tally[call(h, url, "spread_signal", [PROFILE, 64], read=False)] += 1
+
+
+def spreads(url, stop, tally):
+    """Three addresses loop the costliest spread the limits allow (64 draws), reading every result, while a
+    fourth floods past its own budget."""
+
+    def loop(address: str, read: bool):
+        with http(address) as h:
+            for _ in range(MAX_PER_SCENARIO):
+                if stop.is_set():
+                    return
+                got = call(h, url, "spread_signal", [PROFILE, 64], read=read)
+                tally[got] += 1
+                if got not in ("finished", "accepted"):
+                    stop.wait(0.5)
+
+    threads = [threading.Thread(target=loop, args=(f"127.0.0.{20 + k}", k < 3)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def events(url, stop, tally):
+    """The page's own "New random maze" event, each call from a fresh session, as fast as it is answered."""
+    with http("127.0.0.9") as h:
+        config = h.get(url + "config").json()
+        index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "maze_new")
+        for _ in range(250):
+            if stop.is_set():
+                return
+            body = {"data": ["any"], "fn_index": index, "session_hash": uuid.uuid4().hex[:10]}
+            tally[str(h.post(url + "gradio_api/queue/join", json=body).status_code)] += 1
+
+
+def deep(url, stop, tally):
+    with http("127.0.0.10") as h:
+        for _ in range(20):
+            tally[str(h.post(url + "gradio_api/queue/join", content=b"[" * 30_000 + b"]" * 30_000).status_code)] += 1
+
+
+def upload(url, stop, tally):
+    with http("127.0.0.11") as h:
+        for i in range(50):
+            r = h.post(url + "gradio_api/upload", files={"files": (f"f{i}.bin", b"\0" * 60_000)})
             tally[str(r.status_code)] += 1
 
 
-def upload(url: str, stop: threading.Event, tally: collections.Counter, n: int = 50) -> None:
-    with httpx.Client(headers={"X-Forwarded-For": "10.0.0.70"}) as h:
-        for i in range(n):
-            r = h.post(url + "gradio_api/upload", files={"files": (f"f{i}.bin", b"\0" * 1_000_000)})
-            tally[str(r.status_code)] += 1
-
-
-def _kind(err: Exception) -> str:
-    text = str(err)
-    for code in ("429", "413", "503"):
-        if code in text:
-            return code
-    return type(err).__name__
-
-
-def idle(url: str, stop: threading.Event, tally: collections.Counter) -> None:
-    """No attacker: the victim's baseline."""
+def idle(url, stop, tally):
     stop.wait()
 
 
-SCENARIOS = {"idle": idle, "flood": flood, "heavy": heavy, "slow": slow, "oversize": oversize, "upload": upload}
-PAIRED = {"heavy", "slow"}  # scenarios run by two attacking clients
+SCENARIOS = {
+    "idle": idle,
+    "forged": forged,
+    "slash": slash,
+    "string_index": string_index,
+    "run": run_route,
+    "flood": flood,
+    "unread": unread,
+    "spreads": spreads,
+    "events": events,
+    "deep": deep,
+    "upload": upload,
+}
 
 
 def run(url: str, name: str, seconds: float, pid: int | None) -> dict:
     before = rss_mb(pid)
     stop, times, errors, tally = threading.Event(), [], [], collections.Counter()
-    attackers = [
-        threading.Thread(target=SCENARIOS[name], args=(url, stop, tally) + ((f"10.0.1.{k}",) if name in PAIRED else ()))
-        for k in range(2 if name in PAIRED else 1)
-    ]
+    attacker = threading.Thread(target=SCENARIOS[name], args=(url, stop, tally))
     watcher = threading.Thread(target=victim, args=(url, stop, times, errors))
     watcher.start()
-    for t in attackers:
-        t.start()
+    attacker.start()
     time.sleep(seconds)
     stop.set()
-    for t in [*attackers, watcher]:
-        t.join()
+    attacker.join(timeout=120)
+    watcher.join(timeout=120)
     return {
         "scenario": name,
-        "victim_requests": len(times),
+        "victim_requests": len(times) + len(errors),
         "victim_p50_ms": round(1000 * statistics.median(times)) if times else None,
         "victim_p95_ms": round(1000 * _p95(times)) if times else None,
-        "victim_errors": len(errors),
+        "victim_errors": dict(collections.Counter(errors)),
         "attacker": dict(tally),
         "rss_mb_before": before and round(before),
         "rss_mb_after": rss_mb(pid) and round(rss_mb(pid)),
@@ -163,16 +226,23 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m tools.abuse", description=__doc__.splitlines()[0])
     p.add_argument("--url", default="http://127.0.0.1:7860/")
     p.add_argument("--pid", type=int, help="the app's process id, for its resident memory")
-    p.add_argument("--seconds", type=float, default=20.0, help="how long each scenario lasts")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long each scenario lasts (at most 120)")
     p.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     args = p.parse_args(argv)
-    print("| scenario | victim requests | victim p50 / p95 ms | victim errors | attacker got | RSS before → after MB |")
+    host = urlparse(args.url).hostname or ""
+    if host != "localhost" and not (host.replace(".", "").isdigit() and ipaddress.ip_address(host).is_loopback):
+        p.error("the app must be on this machine (a loopback address): this tool attacks it")
+    seconds = min(args.seconds, 120.0)
+    print(
+        "| scenario | victim requests | victim p50 / p95 ms | victim errors | attackers got | RSS before → after MB |"
+    )
     print("|---|---|---|---|---|---|")
     for name in args.scenarios:
-        r = run(args.url, name, args.seconds, args.pid)
+        r = run(args.url, name, seconds, args.pid)
         print(
             f"| {r['scenario']} | {r['victim_requests']} | {r['victim_p50_ms']} / {r['victim_p95_ms']} | "
-            f"{r['victim_errors']} | {r['attacker']} | {r['rss_mb_before']} → {r['rss_mb_after']} |",
+            f"{json.dumps(r['victim_errors']) if r['victim_errors'] else 0} | {json.dumps(r['attacker'])} | "
+            f"{r['rss_mb_before']} → {r['rss_mb_after']} |",
             flush=True,
         )
 

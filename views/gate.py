@@ -182,8 +182,12 @@ class Gate:
         units = cost.price(name, dict(zip(self.params[index], body.data or [], strict=False))) if model else 0.0
         units += 0.0 if model else cost.EVENT_COST
         new_session = body.session_hash is None or body.session_hash not in self.sessions.get(client, ())
+        run_units = units
         units += NEW_SESSION if new_session else 0.0
-        wait = self.budget.take(client, units)
+        # more than the whole budget: never (a new session's price alone never tips a run over)
+        wait = (
+            math.inf if run_units > self.budget.capacity else self.budget.take(client, min(units, self.budget.capacity))
+        )
         if wait == math.inf:
             self._refuse(
                 400,
