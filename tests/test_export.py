@@ -15,8 +15,10 @@ from sigma.settings import Settings
 from sigma.tasks import get
 from sigma.tasks import maze as mz
 from sigma.tasks import text as tx
-from views import export
+from views import export, gif, maze_view, text_view
 from views.runs import start
+
+VIEWS = {"maze": maze_view.VIEW, "text": text_view.VIEW}
 
 MAX_MAZE_GIF = 2_000_000
 
@@ -47,21 +49,21 @@ def a_run(request, maze_run, text_run):
 
 def test_gif_has_one_image_per_frame_and_holds_the_last(a_run):
     task, value, frames = a_run
-    image = Image.open(io.BytesIO(export.gif(task.name, value, frames)))
+    image = Image.open(io.BytesIO(gif.gif(VIEWS[task.name].gif_frame, value, frames)))
     assert image.format == "GIF"
     assert image.n_frames == len(frames)
     durations = [im.info["duration"] for im in ImageSequence.Iterator(image)]
-    assert durations == [export.STEP_MS] * (len(frames) - 1) + [export.LAST_MS]
+    assert durations == [gif.STEP_MS] * (len(frames) - 1) + [gif.LAST_MS]
 
 
 def test_maze_gif_is_small(maze_run):
     task, value, frames = maze_run
-    assert len(export.gif(task.name, value, frames)) < MAX_MAZE_GIF
+    assert len(gif.gif(maze_view.gif_frame, value, frames)) < MAX_MAZE_GIF
 
 
 def test_other_tasks_get_a_strip(maze_run):
     _, value, frames = maze_run
-    image = Image.open(io.BytesIO(export.gif("anything", value, frames)))
+    image = Image.open(io.BytesIO(gif.gif(None, value, frames)))  # a task whose view draws no frame
     assert image.n_frames == len(frames)
 
 
@@ -79,16 +81,16 @@ def test_json_holds_the_streamed_events(a_run):
 
 def test_write_creates_both_files(maze_run, tmp_path):
     task, value, frames = maze_run
-    paths = export.write(task, value, frames, tmp_path)
+    paths = export.write(maze_view.VIEW, value, frames, tmp_path)
     assert [p.name for p in paths] == ["sigma-maze-run.gif", "sigma-maze-run.json"]
     assert all(p.parent == tmp_path and p.stat().st_size > 0 for p in paths)
     assert Image.open(paths[0]).n_frames == len(frames)
     assert len(json.loads(paths[1].read_text(encoding="utf-8"))["events"]) == len(frames)
 
 
-def test_write_takes_a_task_name_and_makes_its_own_folder(text_run):
+def test_write_makes_its_own_folder(text_run):
     _, value, frames = text_run
-    paths = export.write("text", value, frames)
+    paths = export.write(text_view.VIEW, value, frames)
     assert [p.name for p in paths] == ["sigma-text-run.gif", "sigma-text-run.json"]
     assert all(p.is_file() for p in paths)
     shutil.rmtree(paths[0].parent)

@@ -60,13 +60,13 @@ def test_an_exported_maze_run_names_its_tokens_and_keeps_figures_as_json(tmp_pat
     from sigma import SigmaConfig, SigmaGPT
     from sigma.settings import Settings
     from sigma.tasks import maze as mz
-    from views import export
+    from views import export, maze_view
     from views.runs import start
 
     cfg = SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))
     model = SigmaGPT(cfg).eval()
     value, frames = start(mz.TASK, model, mz.examples()[0], Settings(sampler="exact", temperature=1.0, tries=3))
-    _, json_path = export.write(mz.TASK, value, list(frames), tmp_path)
+    _, json_path = export.write(maze_view.VIEW, value, list(frames), tmp_path)
     events = json.loads(json_path.read_text())["events"]
     drafted = [token for event in events for _, token in event["drafted"]]
     assert drafted and set(drafted) <= {"on", "off"}

@@ -304,7 +304,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
     def export_run(run: Run | None) -> tuple:
         if not run:
             raise ValueError(f"No run yet: press {button} first, then export it.")
-        files = [str(p) for p in export.write(task, run.value, run.frames)]
+        files = [str(p) for p in export.write(view, run.value, run.frames)]
         return gr.update(value=files, visible=True), status.message(
             "Exported: an animated GIF of the run and its events as JSON.", "good"
         )

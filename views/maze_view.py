@@ -8,6 +8,7 @@ import random
 
 import plotly.graph_objects as go
 import torch
+from PIL import Image, ImageDraw
 
 from sigma.task import top_choices
 from sigma.tasks import maze as mz
@@ -15,6 +16,7 @@ from sigma.tasks.maze import families as mf
 from sigma.tries import Tries
 from sigma.words import ordinal
 from views import charts, status
+from views import gif as g
 from views.runs import Frame
 from views.view import TaskView
 
@@ -173,4 +175,69 @@ def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze |
     return maze, status.message(problem, "bad") if problem else status.message("Ready: press Solve.", "info")
 
 
-VIEW = TaskView(mz.TASK, board_html, density_figure, run_label="Solve")
+# -- the board as a GIF frame (views.gif) ----------------------------------------------------------
+
+
+def gif_frame(maze: mz.Maze, frame: Frame) -> Image.Image:
+    """The board as the page draws it: `views.maze_view` decides each cell's state, this paints it."""
+    h, w = maze.shape
+    side = w * (g.CELL + g.GAP) - g.GAP
+    image, draw = g.canvas(
+        max(side + 2 * g.MARGIN, 300), h * (g.CELL + g.GAP) - g.GAP + g.CAPTION_H + 2 * g.MARGIN, frame
+    )
+    left = (image.width - side) // 2
+    label_font = g.font(15)
+    for r in range(h):
+        for c in range(w):
+            x, y = left + c * (g.CELL + g.GAP), g.MARGIN + g.CAPTION_H + r * (g.CELL + g.GAP)
+            box = (x, y, x + g.CELL - 1, y + g.CELL - 1)
+            states = set(" ".join(path_classes(frame, r * w + c, mz.path_index(maze.shape, (r, c)))).split())
+            _gif_cell(draw, box, maze, (r, c), states, label_font)
+    return image
+
+
+def _gif_cell(
+    draw: ImageDraw.ImageDraw, box: g.Box, maze: mz.Maze, cell: mz.Cell, states: set[str], font: g.Font
+) -> None:
+    """One cell: its kind (wall, free, start, goal, pin) and a run's state on top, as in studio.css. Start
+    and goal keep their colour and show a state in their border; free cells change colour."""
+    kind = "start" if cell == maze.start else "goal" if cell == maze.goal else "wall" if not maze.free(cell) else "free"
+    fill, edge, edge_w = {
+        "wall": (g.WALL, g.WALL, 2),
+        "start": (g.PIN_ON, g.PIN_ON, 2),
+        "goal": (g.GOAL, g.GOAL, 2),
+    }.get(kind, (g.BLANK, g.EDGE, 2))
+    pin = "on" if cell in maze.pins_on else "off" if cell in maze.pins_off else None
+    if kind == "free" and pin:
+        edge, edge_w = (g.PIN_ON if pin == "on" else g.PIN_OFF), 3
+    on, dashed = "on" in states, False
+    if "drafted" in states:
+        edge, edge_w, dashed = g.DRAFTED, 2, True
+        fill = g.DRAFT_FILL if kind == "free" and on else fill
+    if "accepted" in states:
+        edge, edge_w = g.ACCEPTED, 3
+        fill = (g.ACCEPTED if on else g.WHITE) if kind == "free" else fill
+    if "off" in states and kind == "free":
+        fill = g.WHITE
+    if "path" in states and kind in ("free", "wall"):
+        fill, edge = g.PATH, g.PATH
+    if "rejected" in states:
+        edge, edge_w = g.REJECTED, 3
+        if kind == "free":
+            fill = (g.REPLACED if on else g.WHITE) if "replaced" in states else g.REJECT_FILL
+    draw.rounded_rectangle(box, radius=4, fill=fill)
+    if dashed:
+        g.dashed(draw, box, edge, edge_w)
+    else:
+        draw.rounded_rectangle(box, radius=4, outline=edge, width=edge_w)
+    centre = ((box[0] + box[2] + 1) / 2, (box[1] + box[3] + 1) / 2)
+    dark = fill in (g.PATH, g.ACCEPTED, g.REPLACED)
+    if kind in ("start", "goal"):
+        draw.text(centre, "S" if kind == "start" else "G", fill=g.WHITE, font=font, anchor="mm")
+    elif pin == "on":
+        draw.text(centre, "+", fill=g.WHITE if dark else g.PIN_ON, font=font, anchor="mm")
+    elif pin == "off":
+        g.cross(draw, box, g.WHITE if dark else g.PIN_OFF)
+
+
+VIEW = TaskView(mz.TASK, board_html, density_figure, run_label="Solve", gif_frame=gif_frame)

@@ -13,12 +13,14 @@ import re
 
 import plotly.graph_objects as go
 import torch
+from PIL import Image, ImageDraw
 
 from sigma.task import top_choices
 from sigma.tasks import text as tx
-from sigma.tasks.text import Passage
+from sigma.tasks.text import Passage, piece
 from sigma.words import ordinal
 from views import charts, status
+from views import gif as g
 from views.runs import Frame
 from views.view import TaskView
 
@@ -133,4 +135,86 @@ def density_figure(passage: Passage, probs: torch.Tensor, known: list[bool], k: 
     return charts.top_k_heatmap([str(i) for i, _ in top], [t for _, t in top])
 
 
-VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill")
+# -- the passage as a GIF frame (views.gif) --------------------------------------------------------
+
+
+# state -> (box fill, letters, outline); None: none
+TOKEN_STYLE = {
+    "known": (None, g.INK, None),
+    "blank": (g.BLANK, g.INK, None),
+    "drafted": (g.DRAFT_TEXT_FILL, g.DRAFT_TEXT, g.DRAFTED),
+    "accepted": (g.ACCEPTED, g.WHITE, None),
+    "rejected": (None, g.REJECTED, g.REJECTED),  # the thrown-back draft, struck through
+    "replaced": (g.REPLACED, g.WHITE, None),
+    "settled": (g.SETTLED, g.INK, None),
+}
+NEWLINE_W = 12  # the drawn ↵ that ends a line (the bundled font has no glyph for it)
+
+
+def _pieces(passage: Passage, frame: Frame, i: int) -> list[tuple[str, str]]:
+    """Token i as (text, style) boxes: a rejection shows the struck draft, then what settled there."""
+    state = g.position_state(frame, i)
+    if state == "blank":
+        return [("", "blank")]
+    if state in ("rejected", "replaced"):
+        struck = [(piece(frame.rejected_token), "rejected")] if frame.rejected_token is not None else []
+        return struck + ([(piece(frame.replacement), "replaced")] if state == "replaced" else [])
+    token = passage.ids[i] if state == "known" else frame.drafted[i] if state == "drafted" else frame.tokens[i]
+    return [(piece(token), state)]
+
+
+def gif_frame(passage: Passage, frame: Frame) -> Image.Image:
+    """The passage as wrapped token boxes coloured by state; a newline in a token breaks the line."""
+    font = g.font(16)
+    blank_w = int(font.getlength("M") * 1.6)  # a blank keeps a short word's width, like the page's box
+    right = g.TEXT_W - g.MARGIN
+
+    def size(line: str, style: str, pad: int) -> int:
+        return (blank_w if style == "blank" else int(font.getlength(line))) + 2 * pad
+
+    boxes = []  # (x, y, width, padding, text, style, newline)
+    x, y = g.MARGIN, g.MARGIN + g.CAPTION_H
+    for i in range(len(passage.ids)):
+        for text, style in _pieces(passage, frame, i):
+            pad = 0 if style == "known" else g.PAD  # given text flows as text; a box gets room around its letters
+            lines = text.split("\n")
+            for n, line in enumerate(lines):
+                newline = n < len(lines) - 1
+                width = size(line, style, pad) + (NEWLINE_W if newline else 0)
+                if x + width > right and x > g.MARGIN:
+                    x, y = g.MARGIN, y + g.LINE_H
+                    if style == "known":  # no given space opens a line
+                        line = line.lstrip(" ")
+                        width = size(line, style, pad) + (NEWLINE_W if newline else 0)
+                boxes.append((x, y, width, pad, line, style, newline))
+                x += width + (pad > 0)
+                if newline:
+                    x, y = g.MARGIN, y + g.LINE_H
+    image, draw = g.canvas(g.TEXT_W, y + g.LINE_H + g.MARGIN, frame)
+    for x, y, width, pad, line, style, newline in boxes:
+        fill, ink, outline = TOKEN_STYLE[style]
+        box = (x, y + 2, x + width - 1, y + g.LINE_H - 5)
+        if fill:
+            draw.rounded_rectangle(box, radius=3, fill=fill)
+        if outline and style == "drafted":
+            g.dashed(draw, box, outline)
+        elif outline:
+            draw.rounded_rectangle(box, radius=3, outline=outline, width=2)
+        mid = (box[1] + box[3] + 1) // 2
+        draw.text((x + pad, mid), line, fill=ink, font=font, anchor="lm")
+        if style == "rejected":
+            draw.line((x + pad, mid, x + width - pad - 1, mid), fill=g.REJECTED, width=2)
+        if newline:
+            _return_arrow(draw, (x + width - pad - NEWLINE_W + 2, mid), ink)
+    return image
+
+
+def _return_arrow(draw: ImageDraw.ImageDraw, at: tuple[int, int], colour: str) -> None:
+    """A small ↵ at the end of a token that ends a line."""
+    x, y = at
+    draw.line((x + 8, y - 5, x + 8, y + 2, x + 1, y + 2), fill=colour, width=1)
+    draw.line((x + 1, y + 2, x + 4, y - 1), fill=colour, width=1)
+    draw.line((x + 1, y + 2, x + 4, y + 5), fill=colour, width=1)
+
+
+VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill", gif_frame=gif_frame)

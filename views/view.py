@@ -20,3 +20,4 @@ class TaskView:
     draw: Callable[..., str]
     density_figure: Callable[[Any, Tensor, list[bool], int], go.Figure]  # one pass: value, probs [T, V], known, k
     run_label: str  # the run button's text, as messages name it ("Solve")
+    gif_frame: Callable[[Any, Any], Any] | None = None  # one frame as a PIL image (views.gif); None: a strip
