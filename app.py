@@ -19,29 +19,9 @@ from sigma.tasks import maze as mz
 from sigma.tasks import signal as sg
 from sigma.tasks import text as tx
 from views import about, api, charts, limits, maze_view, signal_view, status, text_view
-from views.handlers import (
-    SPEEDS,
-    Clicked,
-    Edited,
-    Raced,
-    RunOutputs,
-    Shown,
-    api_guard,
-    banners,
-    clear_run,
-    maze_click,
-    maze_new,
-    maze_shape,
-    maze_show,
-    model_figure,
-    run_handlers,
-    signal_pin,
-    text_canvas,
-    text_click,
-    text_parse,
-    typed,
-)
+from views.handlers import SPEEDS, banners, clear_run, model_figure, run_handlers, typed
 from views.models import MAZE, load_all
+from views.outputs import Clicked, Edited, Raced, RunOutputs, Shown, api_guard
 
 ASSETS = Path(__file__).with_name("assets")
 CLICK_JS = (ASSETS / "click.js").read_text()
@@ -221,7 +201,7 @@ def build() -> gr.Blocks:
             with gr.Tab("Maze", id="maze"):
                 maze_banner = gr.HTML()
                 first = mz.TASK.examples(MAZE.get())
-                h, w = maze_shape()
+                h, w = maze_view.grid_shape()
                 with gr.Row():
                     with gr.Column(scale=3):
                         board = gr.HTML(maze_view.board_html(first[0]), js_on_load=CLICK_JS, elem_id="maze-board")
@@ -296,11 +276,17 @@ def build() -> gr.Blocks:
         maze_outputs, maze_runs = wire_run(
             maze_view.VIEW, solve, maze_state, maze_panel, maze_run, maze_settings, maze_speed
         )
-        board.click(maze_click, [ascii_box, mode], list(Clicked(ascii_box, maze_panel.line)), **edits)
-        ascii_box.change(maze_show, [ascii_box], maze_edit, cancels=maze_runs, **edits).then(
-            clear_run, None, maze_outputs, **edits
+        board.click(
+            maze_view.on_click,
+            [ascii_box, mode],
+            list(Clicked(ascii_box, maze_panel.line)),
+            api_name="maze_click",
+            **edits,
         )
-        new.click(maze_new, [family], [ascii_box], **edits)
+        ascii_box.change(
+            maze_view.on_edit, [ascii_box], maze_edit, cancels=maze_runs, api_name="maze_show", **edits
+        ).then(clear_run, None, maze_outputs, **edits)
+        new.click(maze_view.on_new, [family], [ascii_box], api_name="maze_new", **edits)
 
         # text: tokenize, click, canvas, fill (and scrub, replay, inspect); an edit forgets the last run
         text_edit = list(Edited(text_state, tokens, text_panel.line, fill, passage))
@@ -309,11 +295,13 @@ def build() -> gr.Blocks:
         )
         text_edits = {**edits, "cancels": text_runs}
         for edited in (passage.change, max_length.release):
-            edited(text_parse, [passage, max_length], text_edit, **text_edits).then(
+            edited(text_view.on_edit, [passage, max_length], text_edit, api_name="text_parse", **text_edits).then(
                 clear_run, None, text_outputs, **edits
             )
-        tokens.click(text_click, [text_state], text_edit, **text_edits).then(clear_run, None, text_outputs, **edits)
-        make_canvas.click(text_canvas, [canvas_n, pins], text_edit, **text_edits).then(
+        tokens.click(text_view.on_click, [text_state], text_edit, api_name="text_click", **text_edits).then(
+            clear_run, None, text_outputs, **edits
+        )
+        make_canvas.click(text_view.on_canvas, [canvas_n, pins], text_edit, api_name="text_canvas", **text_edits).then(
             clear_run, None, text_outputs, **edits
         )
 
@@ -326,13 +314,15 @@ def build() -> gr.Blocks:
         profile_box.change(signal_show, [profile_box], signal_edit, cancels=signal_runs, **edits).then(
             clear_run, None, signal_outputs, **edits
         )
-        chart.click(signal_pin, [profile_box], [profile_box], **edits)
+        chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **edits)
         spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
         spread.click(spread_of, [signal_state, *signal_settings], list(Shown(spread_plot, signal_panel.line)), **model)
 
         # page load: parse the first inputs, and say which checkpoints are missing
-        demo.load(maze_show, [ascii_box], maze_edit, api_visibility="undocumented")
-        demo.load(text_parse, [passage, max_length], text_edit, api_visibility="undocumented")
+        demo.load(maze_view.on_edit, [ascii_box], maze_edit, api_name="maze_load", api_visibility="undocumented")
+        demo.load(
+            text_view.on_edit, [passage, max_length], text_edit, api_name="text_load", api_visibility="undocumented"
+        )
         demo.load(signal_show, [profile_box], signal_edit, api_visibility="undocumented")
         tabs = ("maze", "text", "signal")
         demo.load(banners(*tabs), None, [maze_banner, text_banner, signal_banner], api_visibility="undocumented")

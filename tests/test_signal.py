@@ -162,7 +162,7 @@ def test_generated_flights_are_whole_and_seeded():
 
 def test_chart_clicks_pin_and_unpin_and_a_drag_pins_a_stroke():
     from views import signal_view
-    from views.handlers import signal_pin
+    from views.signal_view import on_pin as signal_pin
 
     empty = sg.parse_profile("0, ...")
     one = signal_view.pinned(empty, [(100, 20_140.0)])
@@ -182,7 +182,7 @@ def test_chart_clicks_pin_and_unpin_and_a_drag_pins_a_stroke():
 
 def test_twenty_quick_clicks_sent_together_make_twenty_pins():
     """pin.js sends the strokes of a burst of clicks in one event; each lands, none undoes another."""
-    from views.handlers import signal_pin
+    from views.signal_view import on_pin as signal_pin
 
     clicks = [[[step, 1000.0 * step]] for step in range(20, 120, 5)]
     text = signal_pin("0, ...", gr.EventData(None, {"index": 20, "strokes": clicks}))

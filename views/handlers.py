@@ -1,31 +1,19 @@
-"""The page's event handlers: they turn widget values into engine calls and engine results into views.
-
-Every handler returns a named tuple of its outputs, and app.py lists the components in the same named
-tuple, so that an output cannot land in the wrong place. Bad input never reaches the page raw: `reports`
-turns a ValueError into the outputs' own `failed(message)` (a red line, and whatever depended on the bad
-input cleared); `api_guard` turns it into a clean API error. A person's mistake is logged as one line;
-anything unexpected is logged with its traceback and reported in one short sentence.
-"""
+"""The run handlers of any task (start, animate, scrub, replay, inspect, race, export), bound to a tab's view,
+and the few handlers every tab shares. Per-task editing lives in each task's view module."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any
 
 import gradio as gr
 
 from sigma.settings import Settings
-from sigma.tasks import maze as mz
-from sigma.tasks import signal as sg
-from sigma.tasks import text as tx
-from views import charts, export, maze_view, signal_view, status, text_view
-from views.models import MAZE, SLOTS, TEXT, model_of
+from views import charts, export, status
+from views.models import SLOTS, model_of
+from views.outputs import Edited, Raced, RunOutputs, Shown, reports
 from views.race import clock, race, race_html
 from views.runs import Frame, Run, one_pass, start
 from views.view import TaskView
@@ -34,151 +22,6 @@ SPEEDS = {"instant": 0.0, "fast": 0.05, "normal": 0.2, "slow": 0.5}  # seconds b
 MAX_ANIMATION_S = 15.0  # a slow animation of a long run is sped up to fit
 RACE_S = 8.0  # a race's replay on the shared clock takes at most this long
 MIN_ANIMATION_S = {"instant": 0.0, "fast": 0.5, "normal": 1.5, "slow": 3.0}  # a short run is slowed to be seen
-log = logging.getLogger("studio")
-
-
-# ---------------------------------------------------------------- what each handler fills, by name
-
-
-class RunOutputs(NamedTuple):
-    """A run: the drawing, the status line, the scrub slider, the kept run, two charts, the result text and
-    the exported files."""
-
-    view: Any
-    line: Any
-    step: Any
-    run: Any
-    steps_plot: Any
-    calls_plot: Any
-    result: Any
-    exported: Any = gr.skip()  # the last run's export: it goes when the run goes
-
-    @classmethod
-    def failed(cls, message: str) -> RunOutputs:
-        """A run that could not start leaves no trace of an older one: scrub, charts and result clear."""
-        return cls.cleared()._replace(line=status.message(message, "bad"))
-
-    @classmethod
-    def unchanged(cls) -> RunOutputs:
-        return cls(*[gr.skip()] * len(cls._fields))
-
-    @classmethod
-    def cleared(cls) -> RunOutputs:
-        """No run: what the page shows once the input it was made from has changed."""
-        idle = gr.update(value=0, maximum=1, interactive=False)
-        steps, calls = charts.waiting(charts.STEPS_WAITING), charts.waiting(charts.CALLS_WAITING)
-        return cls(gr.skip(), gr.skip(), idle, None, steps, calls, "", gr.update(value=None, visible=False))
-
-
-class Shown(NamedTuple):
-    """A drawing (board, tokens or density chart) and the status line under it."""
-
-    view: Any
-    line: Any
-
-    @classmethod
-    def failed(cls, message: str) -> Shown:
-        return cls(gr.skip(), status.message(message, "bad"))
-
-
-class Raced(NamedTuple):
-    """A race: every lane's drawing and counters, the status line, and the kept race."""
-
-    view: Any
-    line: Any
-    race: Any
-
-    @classmethod
-    def failed(cls, message: str) -> Raced:
-        return cls("", status.message(message, "bad"), None)
-
-
-class Clicked(NamedTuple):
-    """A click on the board: the new ASCII, or a note on why the click changed nothing."""
-
-    source: Any
-    line: Any
-
-    @classmethod
-    def failed(cls, message: str) -> Clicked:
-        return cls(gr.skip(), status.message(message, "bad"))
-
-
-class Edited(NamedTuple):
-    """A tab's input after an edit: the parsed value a run starts from (None while the input is invalid),
-    its drawing, the status line, and the run button, which works only while the input can be run."""
-
-    value: Any
-    view: Any
-    line: Any
-    action: Any
-    source: Any = gr.skip()  # the input box, where an edit on the drawing must be written back
-
-    @classmethod
-    def failed(cls, message: str) -> Edited:
-        """Invalid input clears what depends on it: the kept value, its drawing, and the run button."""
-        return cls(None, "", status.message(message, "bad"), gr.update(interactive=False))
-
-
-# ---------------------------------------------------------------- errors never reach the page raw
-
-USER_ERRORS = (ValueError, TimeoutError)
-
-
-def _internal(err: Exception) -> gr.Error:
-    if isinstance(err, gr.Error):
-        return err
-    log.exception("unexpected error")
-    return gr.Error(f"Something went wrong on the server ({type(err).__name__}); it was logged. Try again.")
-
-
-def _refused(fn: Callable, err: Exception) -> None:
-    log.info("refused %s: %s", fn.__name__, str(err)[:200])
-
-
-def guarded(on_error: Callable[[str], Any]):
-    """Bad input (ValueError, TimeoutError) becomes `on_error(message)`; anything else a short gr.Error."""
-
-    def wrap(fn):
-        if inspect.isgeneratorfunction(fn):
-
-            @functools.wraps(fn)
-            def gen(*args, **kwargs):
-                try:
-                    yield from fn(*args, **kwargs)
-                except USER_ERRORS as err:
-                    _refused(fn, err)
-                    yield on_error(str(err))
-                except Exception as err:
-                    raise _internal(err) from None
-
-            return gen
-
-        @functools.wraps(fn)
-        def plain(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except USER_ERRORS as err:
-                _refused(fn, err)
-                return on_error(str(err))
-            except Exception as err:
-                raise _internal(err) from None
-
-        return plain
-
-    return wrap
-
-
-def reports(outputs: type) -> Callable:
-    """Guard a handler whose outputs are `outputs` (a named tuple with `failed`)."""
-    return guarded(outputs.failed)
-
-
-def _raise(message: str):
-    raise gr.Error(message)
-
-
-api_guard = guarded(_raise)
 
 
 # ---------------------------------------------------------------- runs of any task: start, play, scrub, replay
@@ -327,104 +170,9 @@ def _named(fn: Callable, name: str) -> Callable:
     return fn
 
 
-# ---------------------------------------------------------------- maze editing
-
-
-def maze_shape() -> tuple[int, int]:
-    model = MAZE.get()
-    return mz.grid_of(model) if model is not None else (9, 9)
-
-
-@reports(Clicked)
-def maze_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Clicked:
-    new, note = maze_view.edit(ascii_maze, int(evt.index), mode)
-    return Clicked(gr.skip(), status.message(note, "fair")) if note else Clicked(new, gr.skip())
-
-
-@reports(Edited)
-def maze_show(ascii_maze: str) -> Edited:
-    """Redraw the board as typed, parse it, and say whether it can be solved; Solve works only when it can."""
-    maze, line = maze_view.readiness(ascii_maze, maze_shape())
-    ready = maze is not None and mz.TASK.problem(maze) is None
-    return Edited(maze, maze_view.board_html(ascii_maze), line, gr.update(interactive=ready))
-
-
 def clear_run() -> RunOutputs:
+    """What an edit leaves: no run (its result, scrub and charts go with the input they came from)."""
     return RunOutputs.cleared()
-
-
-def maze_new(family: str) -> str:
-    if family not in maze_view.FAMILY_CHOICES:
-        family = "any"
-    return maze_view.random_maze(random.randrange(10**6), maze_shape(), family)
-
-
-# ---------------------------------------------------------------- text editing
-
-
-def block_size() -> int:
-    model = TEXT.get()
-    return model.config.block_size if model is not None else 128
-
-
-def _passage_outputs(passage: text_view.Passage, note: str = "") -> Edited:
-    note = note or text_view.notes(passage)
-    line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
-    fillable = tx.TASK.problem(passage) is None
-    return Edited(passage, text_view.tokens_html(passage), line, gr.update(interactive=fillable))
-
-
-@reports(Edited)
-def text_parse(text: str, max_length: float = tx.MAX_LENGTH) -> Edited:
-    if max_length is None or float(max_length) != int(max_length):
-        raise ValueError(f"The longest [...] blank must be a whole number of tokens, got {str(max_length)[:40]!r}.")
-    return _passage_outputs(tx.parse_passage(text, block_size(), int(max_length)))
-
-
-@reports(Edited)
-def text_canvas(n: float, pins: str) -> Edited:
-    if n is None or float(n) != int(n):
-        raise ValueError(f"The canvas size must be a whole number of tokens, got {n!r}.")
-    canvas = text_view.canvas(int(n), pins, block_size())
-    return _passage_outputs(canvas)._replace(source=tx.blank_syntax(canvas))
-
-
-def signal_pin(text: str, evt: gr.EventData) -> Any:
-    """Clicks and drags on the chart (assets/pin.js sends the strokes of a burst together) as pins, written
-    into the profile's text, whose change redraws the chart. The pins go onto the text the box holds now, so
-    a click never undoes the one before it. Malformed event data, or no valid profile to pin on, changes
-    nothing."""
-    data = getattr(evt, "_data", None) or {}
-    strokes = data.get("strokes") if isinstance(data, dict) else None
-    ok = isinstance(strokes, list) and 0 < len(strokes) <= sg.LENGTH
-    ok = ok and all(isinstance(s, list) and 0 < len(s) <= sg.LENGTH and all(map(_point, s)) for s in strokes)
-    try:
-        profile = sg.TASK.parse(text, None) if ok else None
-    except ValueError:
-        profile = None
-    if profile is None:
-        return gr.skip()
-    for stroke in strokes:
-        profile = signal_view.pinned(profile, [(int(s), float(f)) for s, f in stroke])
-    return sg.format_profile(profile)
-
-
-def _point(p: Any) -> bool:
-    return isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p)
-
-
-def _finite(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e7
-
-
-@reports(Edited)
-def text_click(passage: text_view.Passage | None, evt: gr.EventData) -> Edited:
-    if passage is None:
-        raise ValueError("There is no passage yet: type some text, pick an example, or make a canvas.")
-    index = int(evt.index)
-    toggled = text_view.toggle(passage, index)
-    note = "" if toggled != passage or not 0 <= index < len(passage.ids) else text_view.NO_ORIGINAL
-    return _passage_outputs(toggled, note)._replace(source=tx.blank_syntax(toggled))
 
 
 def banners(*tasks: str) -> Callable[[], tuple[str, ...]]:

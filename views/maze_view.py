@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import random
 
+import gradio as gr
 import plotly.graph_objects as go
 import torch
 from PIL import Image, ImageDraw
@@ -17,6 +18,8 @@ from sigma.tries import Tries
 from sigma.words import ordinal
 from views import charts, status
 from views import gif as g
+from views.models import MAZE
+from views.outputs import Clicked, Edited, reports
 from views.runs import Frame
 from views.view import TaskView
 
@@ -238,6 +241,37 @@ def _gif_cell(
         draw.text(centre, "+", fill=g.WHITE if dark else g.PIN_ON, font=font, anchor="mm")
     elif pin == "off":
         g.cross(draw, box, g.WHITE if dark else g.PIN_OFF)
+
+
+# -- the tab's editing handlers (views.outputs) ---------------------------------------------------
+
+
+def grid_shape() -> tuple[int, int]:
+    """The loaded maze model's grid (9x9 when none is loaded)."""
+    model = MAZE.get()
+    return mz.grid_of(model) if model is not None else (9, 9)
+
+
+@reports(Clicked)
+def on_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Clicked:
+    """A click on the board places what the mode says, written into the ASCII box (whose change redraws)."""
+    new, note = edit(ascii_maze, int(evt.index), mode)
+    return Clicked(gr.skip(), status.message(note, "fair")) if note else Clicked(new, gr.skip())
+
+
+@reports(Edited)
+def on_edit(ascii_maze: str) -> Edited:
+    """Redraw the board as typed, parse it, and say whether it can be solved; Solve works only when it can."""
+    maze, line = readiness(ascii_maze, grid_shape())
+    ready = maze is not None and mz.TASK.problem(maze) is None
+    return Edited(maze, board_html(ascii_maze), line, gr.update(interactive=ready))
+
+
+def on_new(family: str) -> str:
+    """A fresh random maze of `family` (any family when the name is not one)."""
+    if family not in FAMILY_CHOICES:
+        family = "any"
+    return random_maze(random.randrange(10**6), grid_shape(), family)
 
 
 VIEW = TaskView(mz.TASK, board_html, density_figure, run_label="Solve", gif_frame=gif_frame)

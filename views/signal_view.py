@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
+from typing import Any
 
+import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 import torch
@@ -325,6 +327,37 @@ def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = S
     how = f"{own.sampler} sampler, temperature {own.temperature:g}: the model's distribution"
     fig.update_layout(title={"text": f"Spread of {n} draws ({how})"})
     return fig
+
+
+# -- the chart's pin handler --------------------------------------------------------------------
+
+
+def on_pin(text: str, evt: gr.EventData) -> Any:
+    """Clicks and drags on the chart (assets/pin.js sends the strokes of a burst together) as pins, written
+    into the profile's text, whose change redraws the chart. The pins go onto the text the box holds now, so
+    a click never undoes the one before it. Malformed event data, or no valid profile to pin on, changes
+    nothing."""
+    data = getattr(evt, "_data", None) or {}
+    strokes = data.get("strokes") if isinstance(data, dict) else None
+    ok = isinstance(strokes, list) and 0 < len(strokes) <= sg.LENGTH
+    ok = ok and all(isinstance(s, list) and 0 < len(s) <= sg.LENGTH and all(map(_point, s)) for s in strokes)
+    try:
+        profile = sg.TASK.parse(text, None) if ok else None
+    except ValueError:
+        profile = None
+    if profile is None:
+        return gr.skip()
+    for stroke in strokes:
+        profile = pinned(profile, [(int(s), float(f)) for s, f in stroke])
+    return sg.format_profile(profile)
+
+
+def _point(p: Any) -> bool:
+    return isinstance(p, list) and len(p) == 2 and all(_finite(v) for v in p)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e7
 
 
 VIEW = TaskView(sg.TASK, draw, density_figure, run_label="Forecast")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+import gradio as gr
 import plotly.graph_objects as go
 import torch
 from PIL import Image, ImageDraw
@@ -21,6 +22,8 @@ from sigma.tasks.text import Passage, piece
 from sigma.words import ordinal
 from views import charts, status
 from views import gif as g
+from views.models import TEXT
+from views.outputs import Edited, reports
 from views.runs import Frame
 from views.view import TaskView
 
@@ -215,6 +218,50 @@ def _return_arrow(draw: ImageDraw.ImageDraw, at: tuple[int, int], colour: str) -
     draw.line((x + 8, y - 5, x + 8, y + 2, x + 1, y + 2), fill=colour, width=1)
     draw.line((x + 1, y + 2, x + 4, y - 1), fill=colour, width=1)
     draw.line((x + 1, y + 2, x + 4, y + 5), fill=colour, width=1)
+
+
+# -- the tab's editing handlers (views.outputs) ---------------------------------------------------
+
+
+def block_size() -> int:
+    """The loaded text model's block size (128 when none is loaded)."""
+    model = TEXT.get()
+    return model.config.block_size if model is not None else 128
+
+
+def _passage_outputs(passage: Passage, note: str = "") -> Edited:
+    note = note or notes(passage)
+    line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
+    fillable = tx.TASK.problem(passage) is None
+    return Edited(passage, tokens_html(passage), line, gr.update(interactive=fillable))
+
+
+@reports(Edited)
+def on_edit(text: str, max_length: float = tx.MAX_LENGTH) -> Edited:
+    """The passage as typed, tokenized and drawn; Fill works only when there is something to fill."""
+    if max_length is None or float(max_length) != int(max_length):
+        raise ValueError(f"The longest [...] blank must be a whole number of tokens, got {str(max_length)[:40]!r}.")
+    return _passage_outputs(tx.parse_passage(text, block_size(), int(max_length)))
+
+
+@reports(Edited)
+def on_canvas(n: float, pins: str) -> Edited:
+    """An empty canvas with pinned words, written back into the passage box."""
+    if n is None or float(n) != int(n):
+        raise ValueError(f"The canvas size must be a whole number of tokens, got {n!r}.")
+    made = canvas(int(n), pins, block_size())
+    return _passage_outputs(made)._replace(source=tx.blank_syntax(made))
+
+
+@reports(Edited)
+def on_click(passage: Passage | None, evt: gr.EventData) -> Edited:
+    """A click on a token blanks it or brings it back, written back into the passage box."""
+    if passage is None:
+        raise ValueError("There is no passage yet: type some text, pick an example, or make a canvas.")
+    index = int(evt.index)
+    toggled = toggle(passage, index)
+    note = "" if toggled != passage or not 0 <= index < len(passage.ids) else NO_ORIGINAL
+    return _passage_outputs(toggled, note)._replace(source=tx.blank_syntax(toggled))
 
 
 VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill", gif_frame=gif_frame)
