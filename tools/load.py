@@ -3,7 +3,9 @@ print errors and latency percentiles (first streamed event, whole request, model
 
 Each client loops over one task's endpoint (`/solve_maze`, `/fill_text`, ...: `/<verb>_<task>`) with the
 task's first example or `--input`, its default settings and a seed per request, over gradio_client,
-exactly as an API user would, each client from its own address (X-Forwarded-For), as separate users are.
+exactly as an API user would, each client with its own X-Forwarded-For, as separate users behind a proxy are.
+The app believes that header only from a trusted proxy: start it with SIGMA_TRUSTED_PROXIES=127.0.0.1 so that
+this tool stands as the proxy in front of its clients (otherwise they are one client, with one budget).
 With --clients 1 it measures single-request latency.
 """
 
