@@ -162,7 +162,7 @@ def spread_signal(
     settings = Settings(sampler, order, num_orders, temperature, seed)
     start = time.perf_counter()
     model = model_of(SLOTS["signal"])
-    if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= signal_view.MAX_DRAWS:  # else draws() says
+    if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= sg.MAX_DRAWS:  # else draws() says
         _, known = sg.TASK.encode(sg.TASK.parse(signal, model))
         check_cost(int((~known).sum()), settings, rows=n)  # the one bound on work, and so on time
     profile, samples = signal_view.draws(model, signal, settings, n)

@@ -49,13 +49,12 @@ def price(name: str, args: dict[str, Any]) -> float:
     price("solve_maze", {"sampler": "burst", "num_orders": 16, "tries": 4}) -> 16.0
     price("compare", {"samplers": ["sequential", "burst"], "num_orders": 6, "tries": 2}) -> 6.0
     """
-    from views.signal_view import MAX_DRAWS, SPREAD_N  # here: signal_view imports views.runs, which imports this
 
     if name in SPREAD_EVENTS:  # the page's fan chart: its own draws and sampler, whatever the page's settings
         own = sg.TASK.spread
-        return cost(1, SPREAD_N, own.sampler, own.num_orders)
+        return cost(1, sg.SPREAD_N, own.sampler, own.num_orders)
     if "n" in args:
-        rows = _whole(args["n"], 2, MAX_DRAWS)
+        rows = _whole(args["n"], 2, sg.MAX_DRAWS)
     else:
         rows = _whole(args.get("tries", 1), *BOUNDS["tries"])
     samplers = args.get("samplers")

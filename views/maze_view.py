@@ -274,4 +274,27 @@ def on_new(family: str) -> str:
     return random_maze(random.randrange(10**6), grid_shape(), family)
 
 
-VIEW = TaskView(mz.TASK, board_html, density_figure, run_label="Solve", gif_frame=gif_frame)
+# the colour key under the tab (status.legend)
+LEGEND = [
+    ("wall", "wall"),
+    ("pin-on", "pinned on the path (+)"),
+    ("pin-off", "pinned off the path (×)"),
+    *status.RUN_ITEMS[:1],
+    ("accepted", "accepted this step, on the path"),
+    ("accepted-off", "accepted this step, off the path"),
+    *status.RUN_ITEMS[2:],
+    ("path", "on the path (settled)"),
+    ("off", "off the path (settled)"),
+    ("blank", "still undecided"),
+]
+
+
+VIEW = TaskView(
+    mz.TASK,
+    board_html,
+    density_figure,
+    run_label="Solve",
+    gif_frame=gif_frame,
+    legend=tuple(LEGEND),
+    example_labels=("random walls", "corridor maze", "rooms", "a pin on the path", "unsolvable (to see why)"),
+)

@@ -31,8 +31,6 @@ from views.view import TaskView
 WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
 LEFT, RIGHT, TOP, BOTTOM = 46, 8, 10, 28  # margins for the axis labels
 TOP_FT = 45_000  # the y axis always spans the ground to FL450, so two charts compare at a glance
-SPREAD_N = 32  # draws behind a fan chart, sampled as one batch
-MAX_DRAWS = 64  # the most one spread may ask for
 QUANTILES = (5, 25, 50, 75, 95)  # the fan's bands: 90 % and 50 % of the draws, and the median
 # what assets/pin.js needs to turn a pointer position into a step and an altitude
 GEOMETRY = (
@@ -192,14 +190,6 @@ def pinned(profile: Profile, points: list[tuple[int, float]]) -> Profile:
     return Profile(tokens, known, hidden)
 
 
-def legend_html() -> str:
-    """The colour key of the chart, with the legend's own swatches."""
-    items = "".join(
-        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGEND
-    )
-    return f'<div class="legend">{items}</div>'
-
-
 # ---------------------------------------------------------------- plotly figures
 
 
@@ -293,11 +283,11 @@ def fan_chart(profile: Profile, samples: list[list[int]]) -> go.Figure:
     return _layout(fig, f"Spread of {len(samples)} draws")
 
 
-def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> tuple[Profile, list]:
+def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg.SPREAD_N) -> tuple[Profile, list]:
     """n completions of one profile, drawn in one batch with the chosen settings (seeds differ by row through
     the batch's generator): the parsed profile and the tokens [n][T]."""
-    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= MAX_DRAWS:
-        raise ValueError(f"the number of draws must be a whole number from 2 to {MAX_DRAWS}, got {str(n)[:40]!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= sg.MAX_DRAWS:
+        raise ValueError(f"the number of draws must be a whole number from 2 to {sg.MAX_DRAWS}, got {str(n)[:40]!r}")
     profile = sg.TASK.parse(value, model)
     problem = sg.TASK.problem(profile)
     if problem:
@@ -316,7 +306,7 @@ def quantiles(samples: list[list[int]]) -> dict[str, list[float]]:
     return {f"q{q:02d}": np.percentile(feet, q, axis=0).round(1).tolist() for q in QUANTILES}
 
 
-def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = SPREAD_N) -> go.Figure:
+def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg.SPREAD_N) -> go.Figure:
     """The fan chart of n draws of one profile from the model's own distribution (`sg.TASK.spread`: the exact
     sampler at temperature 1, whatever the page's sampler and temperature), in the page's order and seed, so that
     its bands are the model's: sharper draws (the fill's temperature 0.7) hold the truth in the 90 % band far
@@ -360,4 +350,6 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e7
 
 
-VIEW = TaskView(sg.TASK, draw, density_figure, run_label="Forecast")
+VIEW = TaskView(
+    sg.TASK, draw, density_figure, run_label="Forecast", legend=tuple(LEGEND), example_labels=sg.EXAMPLE_LABELS
+)

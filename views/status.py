@@ -51,31 +51,12 @@ RUN_ITEMS = [
     ("rejected", "draft rejected this step (it flashes)"),
     ("replaced", "resampled at the rejection (exact samplers)"),
 ]
-LEGENDS = {
-    "maze": [
-        ("wall", "wall"),
-        ("pin-on", "pinned on the path (+)"),
-        ("pin-off", "pinned off the path (×)"),
-        *RUN_ITEMS[:1],
-        ("accepted", "accepted this step, on the path"),
-        ("accepted-off", "accepted this step, off the path"),
-        *RUN_ITEMS[2:],
-        ("path", "on the path (settled)"),
-        ("off", "off the path (settled)"),
-        ("blank", "still undecided"),
-    ],
-    "text": [
-        ("given-text", "the words you kept"),
-        *RUN_ITEMS,
-        ("settled", "filled in an earlier step (the small number is its fill rank)"),
-        ("blank", "still blank"),
-    ],
-}
 
 
-def legend(task: str) -> str:
-    """The colour key of one tab: what its cells or tokens look like in each state of a run."""
-    items = "".join(
-        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in LEGENDS[task]
+def legend(items: list[tuple[str, str]]) -> str:
+    """A tab's colour key (`TaskView.legend`): what its cells or tokens look like in each state of a run, as
+    (swatch class, words) pairs."""
+    keys = "".join(
+        f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in items
     )
-    return f'<div class="legend">{items}</div>'
+    return f'<div class="legend">{keys}</div>'

@@ -264,4 +264,13 @@ def on_click(passage: Passage | None, evt: gr.EventData) -> Edited:
     return _passage_outputs(toggled, note)._replace(source=tx.blank_syntax(toggled))
 
 
-VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill", gif_frame=gif_frame)
+# the colour key under the tab (status.legend)
+LEGEND = [
+    ("given-text", "the words you kept"),
+    *status.RUN_ITEMS,
+    ("settled", "filled in an earlier step (the small number is its fill rank)"),
+    ("blank", "still blank"),
+]
+
+
+VIEW = TaskView(tx.TASK, tokens_html, density_figure, run_label="Fill", gif_frame=gif_frame, legend=tuple(LEGEND))

@@ -21,3 +21,5 @@ class TaskView:
     density_figure: Callable[[Any, Tensor, list[bool], int], go.Figure]  # one pass: value, probs [T, V], known, k
     run_label: str  # the run button's text, as messages name it ("Solve")
     gif_frame: Callable[[Any, Any], Any] | None = None  # one frame as a PIL image (views.gif); None: a strip
+    legend: tuple[tuple[str, str], ...] = ()  # the colour key under the tab: (swatch class, words)
+    example_labels: tuple[str, ...] | None = None  # the names of the task's examples on the page

@@ -29,6 +29,8 @@ from sigma.tasks.signal.profile import (
 )
 
 EXAMPLES_FILE = Path(__file__).with_name("signal_data.json")
+SPREAD_N = 32  # draws behind a fan chart, sampled as one batch
+MAX_DRAWS = 64  # the most one spread may ask for
 
 
 @cache
