@@ -43,7 +43,6 @@ def build() -> gr.Blocks:
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
         for task in all_tasks().values():
             gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
-        gr.api(api_guard(api.endpoint(all_tasks()["signal"])), api_name="forecast_signal", **model_api)  # first name
         gr.api(api_guard(api.spread_signal), api_name="spread_signal", **model_api)
         gr.api(api_guard(api.compare), api_name="compare", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)

@@ -61,7 +61,7 @@ def test_every_sampler_streams_through_the_api(client, sampler):
 SIGNAL = "0, 2000, 6000, 12000, ?*124"
 
 
-@pytest.mark.parametrize("api_name", ["/fill_signal", "/forecast_signal"])  # its first name keeps working
+@pytest.mark.parametrize("api_name", ["/fill_signal"])
 def test_fill_signal_streams_steps_and_ends_with_the_profile(client, api_name):
     events = stream(client, api_name, SIGNAL, "exact", "random", 5, 1.0, 0)
     last = events[-1]
@@ -256,3 +256,9 @@ def test_a_finished_maze_is_drawn_clean_and_the_heatmap_marks_s_and_g():
     fig = charts.grid_heatmap([[0.5] * 9 for _ in range(9)], start=maze.start, goal=maze.goal)
     assert {a.text for a in fig.layout.annotations} == {"<b>S</b>", "<b>G</b>"}
     assert list(fig.data[0].x) == list(range(1, 10)) and tuple(fig.layout.xaxis.range) == (0.5, 9.5)
+
+
+def test_the_removed_alias_is_gone(client):
+    """/forecast_signal was /fill_signal's first name; it went in this release (README, Changelog)."""
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert "/fill_signal" in named and "/forecast_signal" not in named

@@ -167,15 +167,17 @@ def density_figure(maze: mz.Maze, probs: torch.Tensor, known: list[bool], k: int
     return charts.grid_heatmap(on, start=maze.start, goal=maze.goal, walls=maze.walls)
 
 
-def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze | None, str]:
-    """The parsed maze (None if it does not parse) and a message before any sampling: what stops it from
-    being solved, if anything."""
+def readiness(ascii_maze: str, shape: tuple[int, int] | None) -> tuple[mz.Maze | None, str, bool]:
+    """The parsed maze (None if it does not parse), a message before any sampling (what stops it from being
+    solved, if anything), and whether it can be solved: the solvability search runs once per edit."""
     try:
         maze = mz.parse(ascii_maze, shape)
     except ValueError as err:
-        return None, status.message(f"Not ready to solve: {err}.", "fair")
+        return None, status.message(f"Not ready to solve: {err}.", "fair"), False
     problem = mz.TASK.problem(maze)
-    return maze, status.message(problem, "bad") if problem else status.message("Ready: press Solve.", "info")
+    if problem:
+        return maze, status.message(problem, "bad"), False
+    return maze, status.message("Ready: press Solve.", "info"), True
 
 
 # -- the board as a GIF frame (views.gif) ----------------------------------------------------------
@@ -262,8 +264,7 @@ def on_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Clicked:
 @reports(Edited)
 def on_edit(ascii_maze: str) -> Edited:
     """Redraw the board as typed, parse it, and say whether it can be solved; Solve works only when it can."""
-    maze, line = readiness(ascii_maze, grid_shape())
-    ready = maze is not None and mz.TASK.problem(maze) is None
+    maze, line, ready = readiness(ascii_maze, grid_shape())
     return Edited(maze, board_html(ascii_maze), line, gr.update(interactive=ready))
 
 
