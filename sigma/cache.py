@@ -13,8 +13,11 @@ from torch import Tensor
 
 
 class KVCache:
+    """Keys and values [n_layer, B, capacity, H, hd]: a row's slots lie side by side, so that settling
+    slots is one gather and one copy for all layers."""
+
     def __init__(self, n_layer: int, batch: int, n_head: int, head_dim: int, capacity: int, device, dtype):
-        shape = (n_layer, batch, n_head, capacity, head_dim)
+        shape = (n_layer, batch, capacity, n_head, head_dim)
         self.k = torch.zeros(shape, device=device, dtype=dtype)
         self.v = torch.zeros(shape, device=device, dtype=dtype)
         self.length = torch.zeros(batch, dtype=torch.long, device=device)
@@ -27,10 +30,10 @@ class KVCache:
         L = int(lengths.max()) if len(rows) else 0
         B = self.k.shape[1]
         if len(rows) == B and bool((rows == torch.arange(B, device=rows.device)).all()):
-            k, v = self.k[:, :, :, :L], self.v[:, :, :, :L]
+            k, v = self.k[:, :, :L], self.v[:, :, :L]
         else:
-            k, v = self.k[:, rows, :, :L], self.v[:, rows, :, :L]
-        past = [(k[i], v[i]) for i in range(k.shape[0])]
+            k, v = self.k[:, rows, :L], self.v[:, rows, :L]
+        past = [(k[i].transpose(1, 2), v[i].transpose(1, 2)) for i in range(k.shape[0])]
         valid = torch.arange(L, device=rows.device)[None, :] < lengths[:, None]
         return past, valid
 
@@ -43,7 +46,7 @@ class KVCache:
         start: Tensor | None = None,
     ) -> None:
         """Append to row rows[i] the slots start[i] .. start[i] + counts[i] - 1 (start 0 by default) of
-        batch entry src[i] of `presents`."""
+        batch entry src[i] of `presents` (per layer (k, v) [b', H, S, hd])."""
         S = presents[0][0].shape[2]
         j = torch.arange(S, device=rows.device)[None, :]
         i_idx, j_idx = (j < counts[:, None]).nonzero(as_tuple=True)
@@ -51,7 +54,10 @@ class KVCache:
         dest_pos = self.length[dest_row] + j_idx
         from_row = src[i_idx]
         from_slot = j_idx if start is None else start[i_idx] + j_idx
-        for layer, (k, v) in enumerate(presents):
-            self.k[layer, dest_row, :, dest_pos] = k[from_row, :, from_slot].to(self.k.dtype)
-            self.v[layer, dest_row, :, dest_pos] = v[from_row, :, from_slot].to(self.v.dtype)
+        n_layer, B, capacity = self.k.shape[:3]
+        for buffer, which in ((self.k, 0), (self.v, 1)):
+            new = torch.stack([kv[which].transpose(1, 2) for kv in presents])  # [n_layer, b', S, H, hd]
+            picked = new.flatten(1, 2).flatten(2).index_select(1, from_row * S + from_slot)
+            flat = buffer.view(n_layer, B * capacity, -1)  # [n_layer, B * capacity, H * hd]
+            flat.index_copy_(1, dest_row * capacity + dest_pos, picked.to(buffer.dtype))
         self.length.index_add_(0, rows, counts.to(self.length.dtype))

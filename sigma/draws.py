@@ -3,7 +3,7 @@
 A draw is keyed by (row seed, the row's step, purpose, index) and hashed to a uniform number, so a row's
 samples do not depend on which rows ride along, how the batch is padded, or when the other rows finish:
 row i of a batch with seed s is the same as a batch of one row with seed s + i. The hash is a 32-bit
-integer mixer (lowbias32) evaluated on int64 tensors, one vectorised op per stage.
+integer mixer evaluated on int64 tensors, one vectorised op per stage.
 
 Uniforms become tokens by the inverse CDF: token = the first index whose cumulative probability exceeds
 u times the total, which never lands on a token of probability zero.
@@ -20,17 +20,11 @@ ORDER, DRAFT, ACCEPT, RESAMPLE, FRESH, ORDERS = range(1, 7)
 KNOWN_SEED = 0x5EED  # the one shuffle every row reads its known positions in (see `order_key`)
 
 
-def _mul32(x: Tensor, c: int) -> Tensor:
-    """(x * c) mod 2**32 for x in [0, 2**32), without int64 overflow: _mul32(tensor([3]), 5) -> tensor([15])"""
-    return ((x & 0xFFFF) * c + ((((x >> 16) * c) & 0xFFFF) << 16)) & MASK32
-
-
 def mix(x: Tensor) -> Tensor:
-    """lowbias32: a bijection of [0, 2**32) whose output bits each depend on every input bit."""
-    x = x ^ (x >> 16)
-    x = _mul32(x, 0x7FEB352D)
-    x = x ^ (x >> 15)
-    x = _mul32(x, 0x846CA68B)
+    """A bijection of [0, 2**32) whose output bits each depend on every input bit (Mueller's hash32; its
+    multiplier is below 2**27, so int64 products never overflow): mix(tensor([0])) -> tensor([0])"""
+    x = ((x ^ (x >> 16)) * 0x45D9F3B) & MASK32
+    x = ((x ^ (x >> 16)) * 0x45D9F3B) & MASK32
     return x ^ (x >> 16)
 
 

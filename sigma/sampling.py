@@ -162,9 +162,12 @@ class _Run:
         pd = p.gather(-1, tok[..., None])[..., 0]
         return self._describe(rows, pos, tok, pd, counts, counts)
 
-    def _drafts(self, rows: Tensor):
-        """Draft every unsettled position from the one-pass marginals (each draw keyed by its position)."""
+    def _drafts(self, rows: Tensor, by_position: bool = False):
+        """Draft every unsettled position from the one-pass marginals (each draw keyed by its position),
+        listed in the order (or by position, for a confidence ranking to break its ties by)."""
         pos, valid = self.dec.remaining(rows)
+        if by_position:
+            pos = _by_position(pos, valid)
         logits, presents = self.dec.query(rows, pos, valid)
         p = probabilities(logits, self.temperature)
         return pos, valid, p, self._draw(p, draws.DRAFT, pos), presents, logits
@@ -173,7 +176,7 @@ class _Run:
         """Unwindowed exact step: a query pass drafts every position, a verify pass reads them along the order.
 
         Legend: p marginals, d drafts, q verify distributions, a accepted drafts, m remaining."""
-        pos, valid, p, d, q_presents, logits = self._drafts(rows)
+        pos, valid, p, d, q_presents, logits = self._drafts(rows, confident)
         if confident:  # sort by the model's own confidence (max of the untempered marginal, so that
             # greedy decoding is ordered too); never by the drafted values, which would bias them
             conf = _confidence(logits).masked_fill(~valid, -1.0)
@@ -221,6 +224,7 @@ class _Run:
         pos, valid = dec.remaining(rows)  # (b, M) in the fixed order
         m = valid.sum(dim=1)
         if confident:  # rank by the proposals' confidence: never by drafted values, so exactness is kept
+            pos = _by_position(pos, valid)  # ties (confidences of exactly 1) in position order, alike in every row
             conf = props.conf[rows[:, None], pos].masked_fill(~valid, -2.0)
             idx = conf.argsort(dim=1, descending=True, stable=True)
             pos, valid = pos.gather(1, idx), valid.gather(1, idx)
@@ -281,9 +285,6 @@ class _Run:
         dec, props = self.dec, self.proposals
         ar = torch.arange(len(rows), device=pos.device)
         S = pos.shape[1] if confident else min(pos.shape[1], MAX_WINDOW + 1)
-        if confident:  # every position is asked: in position order, so that rows of one input ask alike
-            pos = pos.masked_fill(~valid, pos.shape[1] + dec.tokens.shape[1]).sort(dim=1).values
-            pos = pos.masked_fill(~valid, 0)  # valid stays a leading run
         logits, presents = dec.query(rows, pos[:, :S], valid[:, :S])
         q = probabilities(logits, self.temperature)
         conf = _confidence(logits).masked_fill(~valid[:, :S], -1.0)
@@ -381,6 +382,13 @@ class _Run:
                     step.replacement_token = rep_l[i][a]
             out.append(step)
         return out
+
+
+def _by_position(pos: Tensor, valid: Tensor) -> Tensor:
+    """Each row's valid positions pos [b, M] in ascending order, padding kept at the end (valid is a
+    leading run): _by_position(tensor([[5, 2, 0]]), tensor([[True, True, False]])) -> tensor([[2, 5, 0]])"""
+    pad = torch.iinfo(pos.dtype).max
+    return pos.masked_fill(~valid, pad).sort(dim=1).values.masked_fill(~valid, 0)
 
 
 def _slots(x: Tensor) -> Tensor:

@@ -27,7 +27,7 @@ def test_batched_rows_leaving_early_match_one_row_at_a_time(small_model, sampler
     """Row i of a batch seeded s gives what a batch of row i alone gives with seed s + i: tokens, calls and
     steps, however long the other rows run."""
     tokens, known = ragged_batch()
-    settings = dict(sampler=sampler, order=order, temperature=1.3, window=window)
+    settings = dict(sampler=sampler, order=order, temperature=0.8, window=window)
     together = sample(small_model, tokens, known, seed=20, **settings)
     assert len(set(together.steps.tolist())) > 1, "the rows should finish at different steps"
     for i in range(len(tokens)):
