@@ -140,7 +140,14 @@ WALLED_OFF = "\n".join(["S........"] + ["........."] * 6 + [".......##", "......
 
 def test_solve_reports_unsolvable_without_sampling(tiny_maze_model):
     result = mz.solve(tiny_maze_model, WALLED_OFF)
-    assert result.message == "unsolvable: the goal cannot be reached from the start" and result.model_calls == 0
+    said = "This maze cannot be solved: the goal cannot be reached from the start."  # the page's own sentence
+    assert result.message == said and result.model_calls == 0
+
+
+def test_solve_with_tries_keeps_the_likeliest_valid_candidate(tiny_maze_model):
+    result = mz.solve(tiny_maze_model, HAND_DRAWN, sampler="exact", temperature=1.0, seed=0, tries=3)
+    assert result.tries_valid is not None and 0 <= result.tries_valid <= 3
+    assert result.valid == (result.tries_valid > 0)  # a valid candidate is always the one kept
 
 
 def test_pins_are_checked():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, replace
 
@@ -12,6 +13,7 @@ from sigma.settings import Settings
 from sigma.tasks.maze.families import generate, make
 from sigma.tasks.maze.grid import OFF, ON, TOKEN_NAMES, VOCAB_SIZE, Maze, cell_of, encode, parse, path_cells, render
 from sigma.tasks.maze.search import Verdict, check, training_path, unsolvable_reason
+from sigma.tries import sample_tries
 
 
 def grid_of(model) -> tuple[int, int]:
@@ -32,6 +34,7 @@ class SolveResult:
     length: int
     shortest: int | None
     message: str
+    tries_valid: int | None = None  # with tries > 1: how many candidates were valid
 
 
 def solve(
@@ -43,28 +46,35 @@ def solve(
     temperature: float = 0.0,
     order: str = "random",
     num_orders: int = 5,
+    tries: int = 1,
     method: str | None = None,
 ) -> SolveResult:
-    """Parse, check, sample the path with the model, and judge it. Bad input raises ValueError.
-    `method` is the old name of `sampler`."""
-    from sigma.sampling import sample
-
-    maze = parse(ascii_maze, grid_of(model))
-    reason = unsolvable_reason(maze)
-    if reason:
-        return SolveResult(render(maze), False, False, False, 0, 0, 0, None, f"unsolvable: {reason}")
-    tokens, known = encode(maze)
+    """Solve one ASCII maze as the page does, through the task protocol: parse, check, sample the path (with
+    `tries` > 1, that many candidates in one batch and the likeliest valid one kept, see `sigma.tries`), judge.
+    Bad input raises ValueError. `method` is the old name of `sampler`."""
+    maze = TASK.parse(ascii_maze, model)
+    problem = TASK.problem(maze)
+    if problem:
+        return SolveResult(render(maze), False, False, False, 0, 0, 0, None, problem)
     settings = {"order": order, "temperature": temperature, "num_orders": num_orders, "seed": seed}
-    if method is not None:
-        settings["method"] = method  # sample() warns once about the old name
-    else:
-        settings["sampler"] = sampler
-    out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **settings)
-    on = path_cells(maze, out.tokens[0].cpu())
-    v = check(maze, on)
-    calls, steps = int(out.model_calls[0]), int(out.steps[0])
+    settings |= {"sampler": sampler} if method is None else {"method": method}  # sample() warns about the old name
+    tokens, known = (t.to(model.device) for t in TASK.encode(maze))
+    forbid = TASK.forbid(maze).to(model.device)
+    accept = functools.partial(TASK.accept, maze)
+    out, chosen = sample_tries(model, tokens, known, accept, tries, forbid=forbid, **settings)
+    row = chosen.chosen
+    verdict = TASK.verdict(maze, chosen.tokens[row])
     return SolveResult(
-        render(maze, on), v.valid, v.optimal, v.violates_pins, calls, steps, v.length, v.shortest, v.sentence
+        verdict.solution,
+        verdict.valid,
+        verdict.optimal,
+        verdict.violates_pins,
+        int(out.model_calls[row]),
+        int(out.steps[row]),
+        verdict.length,
+        verdict.shortest,
+        verdict.sentence,
+        chosen.n_valid if tries > 1 else None,
     )
 
 
