@@ -1,5 +1,7 @@
-"""What the page needs of a task beyond the engine's `sigma.task.Task`: how to draw it. A view module
-(maze_view, text_view, ...) defines `VIEW`; the handlers and the API work with any of them."""
+"""What the page needs of a task beyond the engine's `sigma.task.Task`: how to draw it, what its run button says,
+its colour key, its GIF frame. A view module (maze_view, text_view, ...) defines `VIEW`, and keeps the tab's own
+editing handlers beside it; a tab module lays the block out. The run handlers, export and the API work with any
+view (tests/test_plugin.py adds a fourth task this way)."""
 
 from __future__ import annotations
 

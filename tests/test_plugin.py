@@ -1,0 +1,138 @@
+"""A task is one plug-in: a tiny fourth task, defined here from one task object and one view, runs through the
+page's run handlers (start, animate, scrub, export) and through the API, with no code that names it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from sigma import SigmaConfig, SigmaGPT
+from sigma.settings import Settings
+from views import api, export
+from views.handlers import run_handlers
+from views.models import SLOTS, ModelSlot
+from views.view import TaskView
+
+LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Bits:
+    tokens: tuple[int, ...]
+    known: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Parity:
+    """The verdict: whether the filled bits have an even number of ones."""
+
+    even: bool
+
+    @property
+    def sentence(self) -> str:
+        return "Even." if self.even else "Odd."
+
+    @property
+    def tone(self) -> str:
+        return "good" if self.even else "bad"
+
+    def as_json(self) -> dict:
+        return {"even": self.even, "message": self.sentence}
+
+
+class BitsTask:
+    """Eight bits, some given ('0', '1'), the rest ('?') to fill; a right answer has even parity."""
+
+    name, verb, shown_as = "bits", "fill", "bits"
+    defaults = Settings(sampler="exact", temperature=1.0)
+    choices = (0, 1)
+
+    def check_model(self, model):
+        return None if model.config.vocab_size == 2 else "is not a bits model"
+
+    def parse(self, source, model):
+        if isinstance(source, Bits):
+            return source
+        if not isinstance(source, str) or len(source) != LENGTH or set(source) - set("01?"):
+            raise ValueError(f"write {LENGTH} characters, each 0, 1 or ?")
+        return Bits(tuple(int(c == "1") for c in source), tuple(c != "?" for c in source))
+
+    def problem(self, value):
+        return "Nothing to fill: write a ?" if all(value.known) else None
+
+    def resolve(self, value, model, settings):
+        return value
+
+    def forbid(self, value):
+        return None
+
+    def encode(self, value):
+        return torch.tensor(value.tokens), torch.tensor(value.known)
+
+    def show(self, value, tokens, done):
+        return "".join(str(t) if d else "?" for t, d in zip(tokens, done, strict=True))
+
+    def verdict(self, value, tokens):
+        return Parity(sum(tokens) % 2 == 0)
+
+    def accept(self, value, tokens):
+        return sum(tokens) % 2 == 0
+
+    def position(self, value, index):
+        return index
+
+    def token_json(self, token):
+        return int(token)
+
+    def token_label(self, token):
+        return str(token)
+
+    def examples(self, model):
+        return ["1??0????"]
+
+
+def draw(value, frame=None, order_map=False) -> str:
+    tokens = value.tokens if frame is None else frame.tokens
+    return "<pre>" + "".join(map(str, tokens)) + "</pre>"
+
+
+VIEW = TaskView(BitsTask(), draw, lambda value, probs, known, k: go.Figure(), run_label="Fill")
+
+
+@pytest.fixture
+def bits_slot(monkeypatch):
+    torch.manual_seed(0)
+    slot = ModelSlot("bits", "SIGMA_BITS_MODEL", "")
+    slot.model = SigmaGPT(SigmaConfig(vocab_size=2, block_size=LENGTH, n_layer=1, n_head=2, n_embd=16)).eval()
+    monkeypatch.setitem(SLOTS, "bits", slot)  # what views.models does for every task module it finds
+    return slot
+
+
+def test_a_fourth_task_runs_through_the_page_handlers(bits_slot, tmp_path):
+    on = run_handlers(VIEW)
+    outputs = list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 4))
+    run = outputs[-1].run
+    assert run is not None and run.frames[-1].finished and run.frames[-1].tries is not None  # tries: it can check
+    last = run.frames[-1]
+    assert last.tokens == last.tries.tokens[last.tries.chosen]
+    played = list(on.animate(run, "instant"))
+    assert "Even." in str(played[-1].line) or "Odd." in str(played[-1].line)
+    assert "tries valid" in str(played[-1].line)
+    scrubbed = on.scrub(run, 1)
+    assert "<pre>" in scrubbed.view
+    gif_path, json_path = export.write(VIEW, run.value, run.frames, tmp_path)  # no GIF frame: a strip
+    assert gif_path.stat().st_size > 0 and json.loads(json_path.read_text())["task"] == "bits"
+    refused = list(on.start("1?", "exact", "random", 5, 1.0, 0, 1))
+    assert "write 8 characters" in str(refused[-1].line)
+
+
+def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
+    call = api.endpoint(VIEW.task)
+    assert call.__name__ == "fill_bits" and list(call.__signature__.parameters)[0] == "bits"
+    events = list(call("??????01", tries=3))
+    assert events[-1]["finished"] and "message" in events[-1] and len(events[-1]["bits"]) == LENGTH
+    assert events[-1]["tries"]["n"] == 3
