@@ -43,7 +43,9 @@ def build() -> gr.Blocks:
         model_api = {"concurrency_id": "model", "concurrency_limit": CONCURRENCY}
         for task in all_tasks().values():
             gr.api(api_guard(api.endpoint(task)), api_name=f"{task.verb}_{task.name}", **model_api)
-        gr.api(api_guard(api.spread_signal), api_name="spread_signal", **model_api)
+        for _, tab in TABS:
+            for extra in tab.VIEW.endpoints:  # /spread_signal
+                gr.api(api_guard(extra), api_name=extra.__name__, **model_api)
         gr.api(api_guard(api.compare), api_name="compare", **model_api)
         gr.api(api_guard(api.density), api_name="density", **model_api)
     return demo

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import inspect
 import json
-import time
 from collections.abc import Callable, Iterator
 
 from sigma.settings import BOUNDS, SAMPLERS, Settings
 from sigma.task import Task, top_choices
 from sigma.tasks import get
-from sigma.tasks import signal as sg
-from views import charts, signal_view
+from views import charts
 from views.models import SLOTS, model_of
 from views.race import race
-from views.runs import Frame, check_cost, one_pass, start
+from views.runs import Frame, one_pass, start
 
 
 def step_json(task: Task, value, frame: Frame) -> dict:
@@ -144,31 +142,3 @@ def density(task: str, sequence: str, k: int = 5) -> dict:
     tokens, known = (t.tolist() for t in the_task.encode(value))
     top = top_choices(the_task, one_pass(model, tokens, known, the_task.forbid(value)), known, k)
     return {"positions": [{"position": the_task.position(value, i), "top": t} for i, t in top]}
-
-
-def spread_signal(
-    signal: str,
-    n: int = 32,
-    sampler: str = sg.TASK.spread.sampler,
-    order: str = sg.TASK.spread.order,
-    num_orders: int = sg.TASK.spread.num_orders,
-    temperature: float = sg.TASK.spread.temperature,
-    seed: int = 0,
-) -> dict:
-    """Draw n (2-64) completions of a flight profile with the same pins in one batch: per step, the 5, 25, 50, 75
-    and 95 % quantiles of the draws in feet (the fan chart's bands), which steps were known, and the seconds of
-    model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw). By default
-    the exact sampler at temperature 1, as the page's fan chart: the model's own distribution."""
-    settings = Settings(sampler, order, num_orders, temperature, seed)
-    start = time.perf_counter()
-    model = model_of(SLOTS["signal"])
-    if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= sg.MAX_DRAWS:  # else draws() says
-        _, known = sg.TASK.encode(sg.TASK.parse(signal, model))
-        check_cost(int((~known).sum()), settings, rows=n)  # the one bound on work, and so on time
-    profile, samples = signal_view.draws(model, signal, settings, n)
-    return {
-        "draws": n,
-        "known": list(profile.known),
-        "quantiles_ft": signal_view.quantiles(samples),
-        "model_seconds": round(time.perf_counter() - start, 3),
-    }

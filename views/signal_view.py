@@ -10,6 +10,7 @@ settled earlier a soft green dot on the line. A hidden truth is a dashed grey li
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,8 @@ from sigma.tasks import signal as sg
 from sigma.tasks.signal import Profile
 from sigma.words import plural
 from views import charts, status
-from views.runs import Frame
+from views.models import SLOTS, model_of
+from views.runs import Frame, check_cost
 from views.view import TaskView
 
 WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
@@ -350,6 +352,43 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e7
 
 
+# -- the tab's extra endpoint: /spread_signal ----------------------------------------------------
+
+
+def spread_signal(
+    signal: str,
+    n: int = 32,
+    sampler: str = sg.TASK.spread.sampler,
+    order: str = sg.TASK.spread.order,
+    num_orders: int = sg.TASK.spread.num_orders,
+    temperature: float = sg.TASK.spread.temperature,
+    seed: int = 0,
+) -> dict:
+    """Draw n (2-64) completions of a flight profile with the same pins in one batch: per step, the 5, 25, 50, 75
+    and 95 % quantiles of the draws in feet (the fan chart's bands), which steps were known, and the seconds of
+    model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw). By default
+    the exact sampler at temperature 1, as the page's fan chart: the model's own distribution."""
+    settings = Settings(sampler, order, num_orders, temperature, seed)
+    start = time.perf_counter()
+    model = model_of(SLOTS["signal"])
+    if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= sg.MAX_DRAWS:  # else draws() says
+        _, known = sg.TASK.encode(sg.TASK.parse(signal, model))
+        check_cost(int((~known).sum()), settings, rows=n)  # the one bound on work, and so on time
+    profile, samples = draws(model, signal, settings, n)
+    return {
+        "draws": n,
+        "known": list(profile.known),
+        "quantiles_ft": quantiles(samples),
+        "model_seconds": round(time.perf_counter() - start, 3),
+    }
+
+
 VIEW = TaskView(
-    sg.TASK, draw, density_figure, run_label="Forecast", legend=tuple(LEGEND), example_labels=sg.EXAMPLE_LABELS
+    sg.TASK,
+    draw,
+    density_figure,
+    run_label="Forecast",
+    legend=tuple(LEGEND),
+    example_labels=sg.EXAMPLE_LABELS,
+    endpoints=(spread_signal,),
 )

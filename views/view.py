@@ -25,3 +25,4 @@ class TaskView:
     gif_frame: Callable[[Any, Any], Any] | None = None  # one frame as a PIL image (views.gif); None: a strip
     legend: tuple[tuple[str, str], ...] = ()  # the colour key under the tab: (swatch class, words)
     example_labels: tuple[str, ...] | None = None  # the names of the task's examples on the page
+    endpoints: tuple[Callable, ...] = ()  # the task's own named API endpoints, each by its function's name
