@@ -135,3 +135,16 @@ def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     assert set(row["pinned"]) == {"n", "exact", "exact-confident", "verified"}
     assert {"valid", "optimal", "tries", "model_calls", "ms_p50", "valid_share_of_tries"} <= row["verified"].keys()
     assert row["verified"]["tries"] == mz.TASK.defaults.tries and "verified" in result["mix"]
+
+
+def test_the_tries_curve_reports_every_setting(tmp_path):
+    import torch
+
+    from sigma import SigmaConfig, SigmaGPT
+    from train import bench_maze
+
+    torch.manual_seed(0)
+    config = SigmaConfig(vocab_size=mz.VOCAB_SIZE, block_size=162, n_layer=1, n_head=2, n_embd=16, grid=(2, 9, 9))
+    rows = bench_maze.tries_curve(SigmaGPT(config).eval(), 1, lambda *a: None)
+    assert [(r["tries"], r["temperature"]) for r in rows] == list(bench_maze.CURVE)
+    assert all(0 <= r["valid"] <= 1 and r["worst_family"] in mf.FAMILIES and r["ms_p50"] > 0 for r in rows)

@@ -13,6 +13,7 @@ import json
 import random
 import statistics
 import time
+from dataclasses import replace
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
@@ -166,6 +167,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--per-family", type=int, default=50, help="test mazes of each family (0: random walls only)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument(
+        "--curve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: valid rate and ms per maze for tries x temperature on N tuning mazes of every family",
+    )
+
+
+TUNING_SEED = 555  # the tries/temperature curve: apart from training validation (999) and the test sets
+CURVE = ((1, 0.0), (2, 0.3), (4, 0.3), (4, 0.5), (8, 0.3), (8, 0.5), (16, 0.5))  # (tries, temperature)
+
+
+def tries_curve(model: SigmaGPT, n: int, say) -> list[dict]:
+    """How verified tries trade time for valid paths on a tuning set: the maze tab's default is chosen here."""
+    h, w = mz.grid_of(model)
+    sets = family_sets(h, w, n, seed=TUNING_SEED)
+    rows = []
+    for tries, temperature in CURVE:
+        settings = replace(mz.TASK.defaults, tries=tries, temperature=temperature)
+        per_family = {name: run_verified(model, mazes, settings) for name, mazes in sets.items()}
+        valid = {name: f["valid"] for name, f in per_family.items()}
+        row = {
+            "tries": tries,
+            "temperature": temperature,
+            "valid": round(statistics.mean(valid.values()), 4),
+            "worst_family": min(valid, key=valid.get),
+            "worst_valid": min(valid.values()),
+            "ms_p50": round(statistics.median(f["ms_p50"] for f in per_family.values()), 1),
+        }
+        rows.append(row)
+        say(json.dumps(row))
+    return rows
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -174,6 +208,10 @@ def run(args: argparse.Namespace) -> dict:
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     n, temperature, per_family = args.n, args.temperature, args.per_family
     model = SigmaGPT.from_pretrained(args.checkpoint).eval()
+    if args.curve:
+        rows = tries_curve(model, args.curve, say)
+        print(json.dumps({"curve": rows, "per_family": args.curve, "seed": TUNING_SEED}))
+        return {"curve": rows}
     base = SigmaGPT.from_pretrained(args.baseline).eval()
     h, w = mz.grid_of(model)
     mazes = test_set(h, w, n, seed=TEST_SEED)
