@@ -180,12 +180,12 @@ TUNING_SEED = 555  # the tries/temperature curve: apart from training validation
 CURVE = ((1, 0.0), (2, 0.3), (4, 0.3), (4, 0.5), (8, 0.3), (8, 0.5), (16, 0.5))  # (tries, temperature)
 
 
-def tries_curve(model: SigmaGPT, n: int, say) -> list[dict]:
+def tries_curve(model: SigmaGPT, n: int, say, curve: tuple = CURVE) -> list[dict]:
     """How verified tries trade time for valid paths on a tuning set: the maze tab's default is chosen here."""
     h, w = mz.grid_of(model)
     sets = family_sets(h, w, n, seed=TUNING_SEED)
     rows = []
-    for tries, temperature in CURVE:
+    for tries, temperature in curve:
         settings = replace(mz.TASK.defaults, tries=tries, temperature=temperature)
         per_family = {name: run_verified(model, mazes, settings) for name, mazes in sets.items()}
         valid = {name: f["valid"] for name, f in per_family.items()}
