@@ -1,14 +1,18 @@
-"""A model call's fixed cost in slots, the figure the draft window uses.
+"""A model call's fixed cost in slots, the figure the draft window uses; and what a batch of tries costs.
 
 A sequential sampling step is one call with one slot, so its time is the fixed cost (the pass's
 overheads and the sampler's own work) plus one slot; the price of a slot is the slope of a query's
 time in its number of slots. Their ratio is `sigma.window.CALL_COST_SLOTS` for the device.
+
+Tries: B copies of one maze sampled in one batch (the maze tab's verified tries, at its default
+settings), against one copy, on the same seeded mazes in one run: ms per batch, per row, and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import time
 
@@ -52,9 +56,42 @@ def call_seconds(model: SigmaGPT, tokens: int = 64) -> float:
     return out.seconds / n
 
 
+def tries_figures(model: SigmaGPT, n_mazes: int = 16, sizes=(1, 4, 8, 16), repeats: int = 3, seed: int = 0) -> dict:
+    """Median ms per maze of B tries in one batch (the tab's defaults) over n_mazes seeded mazes of every
+    family, each B timed `repeats` times interleaved with the others so that load drifts hit all alike."""
+    from sigma.tasks import maze as mz
+
+    d = mz.TASK.defaults
+    h, w = model.config.grid[1:] if model.config.grid else (9, 9)
+    rng = random.Random(seed)
+    families = list(mz.FAMILIES)
+    mazes = [mz.encode(mz.make(h, w, rng, families[i % len(families)])) for i in range(n_mazes)]
+    settings = dict(sampler=d.sampler, temperature=d.temperature, window=d.window, order=d.order)
+
+    def batch_ms(B: int, rep: int) -> float:
+        start = time.perf_counter()
+        for i, (tokens, known) in enumerate(mazes):
+            sample(model, tokens.expand(B, -1), known.expand(B, -1), seed=1000 * rep + 16 * i, **settings)
+        return 1000 * (time.perf_counter() - start) / len(mazes)
+
+    batch_ms(sizes[0], 0)  # warm up
+    runs = {B: [] for B in sizes}
+    for rep in range(repeats):
+        for B in sizes:
+            runs[B].append(batch_ms(B, rep))
+    ms = {B: statistics.median(r) for B, r in runs.items()}
+    one = ms[sizes[0]]
+    return {
+        str(B): {"ms_per_batch": round(t, 1), "ms_per_row": round(t / B, 2), "vs_one_try": round(t / one, 2)}
+        for B, t in ms.items()
+    }
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoints", nargs="+", default=["checkpoints/text", "checkpoints/maze"])
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--tries", default="checkpoints/maze", help="maze checkpoint for the tries figures ('' skips)")
+    p.add_argument("--tries-mazes", type=int, default=16, help="seeded mazes per batch size")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -70,5 +107,8 @@ def run(args: argparse.Namespace) -> dict:
             "call_cost_slots": round(call / slot - 1, 1),
         }
         print(path, result["models"][path], flush=True)
+    if args.tries:
+        result["tries"] = tries_figures(SigmaGPT.from_pretrained(args.tries).eval(), args.tries_mazes)
+        print("tries", result["tries"], flush=True)
     print(json.dumps(result))
     return result
