@@ -27,7 +27,6 @@ conditionals need not agree across orders, so such samples follow no single orde
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -40,8 +39,6 @@ from sigma.model import SigmaGPT, check_tokens
 from sigma.orders import ORDER_NAMES, make_order
 from sigma.settings import SAMPLERS
 from sigma.window import CALL_COST_SLOTS, MAX_WINDOW, REFRESH, Proposals, choose_window
-
-METHODS = SAMPLERS  # the old name, kept for one release
 
 
 @dataclass
@@ -468,7 +465,6 @@ def stream(
     num_orders: int = 5,
     seed: int | list[int] | Tensor = 0,
     window: int | str | None = "auto",
-    method: str | None = None,
     forbid: Tensor | None = None,
 ) -> Iterator[StepEvent]:
     """Complete the unknown positions of tokens [B, T] (known [B, T] marks the fixed ones), yielding one
@@ -478,12 +474,11 @@ def stream(
     cost (see sigma.window), an int at most that many, None every remaining position (two passes per
     step, the unwindowed samplers). `forbid` (bool, broadcast to [B, T, V]) marks tokens that may not be
     written at a position: every sampler then draws from the model's distribution renormalised over the
-    rest, exactly. `method` is the old name of `sampler`.
+    rest, exactly.
 
     `seed`: row i draws from seed + i (or from seed[i], one per row), and from nothing else, so a row's
     samples are the same in any batch as alone: row i of a batch with seed s equals a batch of one with
     seed s + i (sigma.draws)."""
-    sampler = _renamed(method, sampler)
     tokens, known = _check_args(model, tokens, known, sampler, order, temperature, num_orders, window)
     seeds = row_seeds(seed, len(tokens), model.device)
     dec = Decoder(model, tokens, known, run_order(order, known, seeds), check_forbid(forbid, tokens, model))
@@ -519,13 +514,12 @@ def sample(
     seed: int | list[int] | Tensor = 0,
     keep_events: bool = False,
     window: int | str | None = "auto",
-    method: str | None = None,
     forbid: Tensor | None = None,
 ) -> SampleResult:
     """Run `stream` to the end and return the completed tokens with per-row counts."""
     start = time.perf_counter()
     events, steps, last = [], None, None
-    settings = {"sampler": _renamed(method, sampler), "order": order, "temperature": temperature}
+    settings = {"sampler": sampler, "order": order, "temperature": temperature}
     more = {"num_orders": num_orders, "seed": seed, "window": window, "forbid": forbid}
     for event in stream(model, tokens, known, **settings, **more):
         if steps is None:
@@ -543,14 +537,6 @@ def sample(
         seconds=time.perf_counter() - start,
         events=events,
     )
-
-
-def _renamed(method: str | None, sampler: str) -> str:
-    """`method=` was the sampler's name until this release: accepted, with a DeprecationWarning."""
-    if method is None:
-        return sampler
-    warnings.warn("sample()/stream(): `method` is now `sampler`", DeprecationWarning, stacklevel=3)
-    return method
 
 
 @torch.inference_mode()

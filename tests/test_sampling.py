@@ -111,20 +111,16 @@ def test_confident_order_differs_from_the_plain_order_even_when_greedy(small_mod
     assert p[first] == p[~known[0]].max()
 
 
-def test_old_names_still_work_with_a_warning(small_model):
+def test_the_old_names_are_gone(small_model):
+    """`method=` and the module paths before sigma/tasks/ went in this release (README, Changelog)."""
     import importlib
-    import sys
-
-    from sigma.tasks import maze as new_maze
 
     tokens, known = torch.zeros(1, 12, dtype=torch.long), torch.zeros(1, 12, dtype=torch.bool)
-    with pytest.warns(DeprecationWarning, match="sampler"):
-        old = sample(small_model, tokens, known, method="sequential", seed=0)
-    assert torch.equal(old.tokens, sample(small_model, tokens, known, sampler="sequential", seed=0).tokens)
-    sys.modules.pop("sigma.maze", None)
-    with pytest.warns(DeprecationWarning, match="sigma.tasks.maze"):
-        old_module = importlib.import_module("sigma.maze")
-    assert old_module is new_maze and old_module.solve is new_maze.solve
+    with pytest.raises(TypeError, match="method"):
+        sample(small_model, tokens, known, method="sequential", seed=0)
+    for old in ("sigma.maze", "sigma.text", "sigma.maze_families"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(old)
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)

@@ -1,4 +1,4 @@
-"""The maze tab's drawing and editing: ASCII in sigma.maze's format is the one source of truth; a click
+"""The maze tab's drawing and editing: ASCII in sigma.tasks.maze's format is the one source of truth; a click
 edits it, and a frame of a run paints the path cells over the board."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import ctypes
 import functools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -72,8 +72,8 @@ def frames(
     """Frames of one run: the input at once (so a page can draw before the first model call), then one
     per model step. With `accept` and settings.tries > 1, all tries are sampled in one batch first and the
     frames are those of the try `sigma.tries.choose` keeps; the last frame carries the `Tries`. Raises
-    TimeoutError once the model work passes TIME_LIMIT_S."""
-    s = settings.checked()
+    TimeoutError once the model work passes TIME_LIMIT_S. `settings` are checked where they entered."""
+    s = settings
     n = s.tries if accept is not None else 1
     known_list = known.tolist()
     first = Frame(0, tokens.tolist(), list(known_list), known_list, [None] * len(known_list))
@@ -142,25 +142,29 @@ def _row_frames(timed: Iterator[tuple[StepEvent, float]], row: int, known_list: 
 
 
 def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple[Any, Iterator[Frame]]:
-    """Parse and check one input, then the frames of its run. Bad input raises ValueError before any model
-    work, with the task's own sentence."""
+    """Check the settings (where they enter: the page and the API both come here), parse and check one input,
+    then the frames of its run. Bad input raises ValueError before any model work, with the task's own
+    sentence. A task that cannot check an answer runs one try, whatever `tries` says."""
+    settings = settings.checked()
     value = task.parse(source, model)
     problem = task.problem(value)
     if problem:
         raise ValueError(problem)
-    value = task.resolve(value, model, settings.checked())
+    value = task.resolve(value, model, settings)
     tokens, known = task.encode(value)
+    accept = functools.partial(task.accept, value) if task.accept(value, tokens.tolist()) is not None else None
+    if accept is None:
+        settings = replace(settings, tries=1)
     check_cost(int((~known).sum()), settings)
     forbid = task.forbid(value)
     device = model.device
-    accept = functools.partial(task.accept, value) if task.accept(value, tokens.tolist()) is not None else None
     return value, frames(model, tokens.to(device), known.to(device), settings, forbid, accept)
 
 
 def check_cost(to_fill: int, settings: Settings, rows: int | None = None) -> None:
     """Refuse a run whose work (views.cost.cost: positions x rows x order factor; rows: the tries unless
-    given) is over MAX_COST, saying what to lower."""
-    s = settings.checked()
+    given) is over MAX_COST, saying what to lower. `settings` are checked where they entered."""
+    s = settings
     rows = s.tries if rows is None else rows
     work = cost.cost(to_fill, rows, s.sampler, s.num_orders)
     if work > MAX_COST:

@@ -286,8 +286,8 @@ def fan_chart(profile: Profile, samples: list[list[int]]) -> go.Figure:
 
 
 def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg.SPREAD_N) -> tuple[Profile, list]:
-    """n completions of one profile, drawn in one batch with the chosen settings (seeds differ by row through
-    the batch's generator): the parsed profile and the tokens [n][T]."""
+    """n completions of one profile, drawn in one batch with the chosen (checked) settings, draw i from seed + i
+    (sigma.draws): the parsed profile and the tokens [n][T]."""
     if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= sg.MAX_DRAWS:
         raise ValueError(f"the number of draws must be a whole number from 2 to {sg.MAX_DRAWS}, got {str(n)[:40]!r}")
     profile = sg.TASK.parse(value, model)
@@ -295,7 +295,7 @@ def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg
     if problem:
         raise ValueError(problem)
     tokens, known = sg.TASK.encode(profile)
-    s = settings.checked()
+    s = settings
     out = sample(
         model, tokens.expand(n, -1).to(model.device), known.expand(n, -1).to(model.device), **s.engine_kwargs()
     )
@@ -313,7 +313,7 @@ def spread(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = s
     sampler at temperature 1, whatever the page's sampler and temperature), in the page's order and seed, so that
     its bands are the model's: sharper draws (the fill's temperature 0.7) hold the truth in the 90 % band far
     less than 90 % of the time."""
-    chosen, own = settings.checked(), sg.TASK.spread
+    chosen, own = settings, sg.TASK.spread
     profile, samples = draws(model, value, replace(own, order=chosen.order, seed=chosen.seed), n)
     fig = fan_chart(profile, samples)
     how = f"{own.sampler} sampler, temperature {own.temperature:g}: the model's distribution"
@@ -368,7 +368,7 @@ def spread_signal(
     and 95 % quantiles of the draws in feet (the fan chart's bands), which steps were known, and the seconds of
     model work. signal: the profile's text form (altitudes in feet or FL350, ? for a step to draw). By default
     the exact sampler at temperature 1, as the page's fan chart: the model's own distribution."""
-    settings = Settings(sampler, order, num_orders, temperature, seed)
+    settings = Settings(sampler, order, num_orders, temperature, seed).checked()  # where they enter
     start = time.perf_counter()
     model = model_of(SLOTS["signal"])
     if isinstance(n, int) and not isinstance(n, bool) and 2 <= n <= sg.MAX_DRAWS:  # else draws() says

@@ -47,17 +47,15 @@ def solve(
     order: str = "random",
     num_orders: int = 5,
     tries: int = 1,
-    method: str | None = None,
 ) -> SolveResult:
     """Solve one ASCII maze as the page does, through the task protocol: parse, check, sample the path (with
     `tries` > 1, that many candidates in one batch and the likeliest valid one kept, see `sigma.tries`), judge.
-    Bad input raises ValueError. `method` is the old name of `sampler`."""
+    Bad input raises ValueError."""
     maze = TASK.parse(ascii_maze, model)
     problem = TASK.problem(maze)
     if problem:
         return SolveResult(render(maze), False, False, False, 0, 0, 0, None, problem)
-    settings = {"order": order, "temperature": temperature, "num_orders": num_orders, "seed": seed}
-    settings |= {"sampler": sampler} if method is None else {"method": method}  # sample() warns about the old name
+    settings = {"sampler": sampler, "order": order, "temperature": temperature, "num_orders": num_orders, "seed": seed}
     tokens, known = (t.to(model.device) for t in TASK.encode(maze))
     forbid = TASK.forbid(maze).to(model.device)
     accept = functools.partial(TASK.accept, maze)
