@@ -75,3 +75,22 @@ def test_rank_calibration_is_unbiased_for_few_draws_on_a_grid_and_flags_overconf
     assert calibrated["in_90"] < 0.85
     overconfident = bench_signal.figures(torch.full_like(draws, 45), flights, known)
     assert overconfident["pit_90"] < 0.3
+
+
+def test_the_shipped_test_flights_are_the_test_split_and_the_bench_runs_on_them(tmp_path):
+    """From a fresh clone the bench needs no generation step: it reads the first flights of the test split,
+    shipped in train/data/. The app's example flights are test flights by seed; they must match those rows."""
+    from train import signal_data
+
+    shipped = signal_data.test_flight_tokens()
+    assert shipped.shape == (signal_data.TEST_FLIGHTS, sg.LENGTH)
+    first = signal_data.SPLIT_SEEDS["test"]
+    for example in sg.example_flights():
+        assert shipped[example["seed"] - first].tolist() == example["tokens"]
+    for name in ("sigma", "base"):
+        tiny().save_pretrained(tmp_path / name)
+    parser = argparse.ArgumentParser()
+    bench_signal.add_arguments(parser)
+    flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2", "--draws", "2"]
+    result = bench_signal.run(parser.parse_args([*flags, "--json"]))
+    assert result["settings"]["flights"] == 2 and "exact" in result["forecast"]

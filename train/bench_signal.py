@@ -27,6 +27,7 @@ from sigma.settings import SAMPLERS
 from sigma.tasks import signal as sg
 from train.loop import apply_threads
 from train.signal import split_tokens
+from train.signal_data import test_flight_tokens
 
 
 def infill_known(flights: Tensor, share: float = 0.2, seed: int = 0) -> Tensor:
@@ -95,7 +96,11 @@ def figures(draws: Tensor, flights: Tensor, known: Tensor) -> dict:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", default="checkpoints/signal", help="σ-GPT checkpoint")
     p.add_argument("--baseline", default="checkpoints/signal-l2r", help="left-to-right baseline checkpoint")
-    p.add_argument("--data", default="runs/signal-data", help="the flights from `python -m train.signal_data`")
+    p.add_argument(
+        "--data",
+        default=None,
+        help="a folder from `python -m train.signal_data` (default: the test flights shipped in train/data/)",
+    )
     p.add_argument("--n", type=int, default=64, help="test flights")
     p.add_argument("--draws", type=int, default=32, help="draws per flight (median, bands); the fan chart's 32")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
@@ -107,7 +112,8 @@ def run(args: argparse.Namespace) -> dict:
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     sigma = SigmaGPT.from_pretrained(args.sigma).float().eval()
     base = SigmaGPT.from_pretrained(args.baseline).float().eval()
-    flights = split_tokens(args.data, "test")[: args.n]
+    shipped = torch.from_numpy(test_flight_tokens())
+    flights = (split_tokens(args.data, "test") if args.data else shipped)[: args.n]
     rows = flights.repeat_interleave(args.draws, dim=0)
     forecast = torch.tensor(sg.forecast_known(flights.shape[1])).expand_as(flights)
     result: dict = {"settings": {"flights": len(flights), "draws": args.draws, "temperature": 1.0}}

@@ -166,6 +166,27 @@ def load(folder: str | Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return data["altitude_ft"], data["type"]
 
 
+TEST_FLIGHTS_FILE = Path(__file__).with_name("data") / "signal_test_flights.json"
+TEST_FLIGHTS = 64  # shipped, so that `python -m train.bench signal` runs from a fresh clone
+
+
+def write_test_flights(path: Path = TEST_FLIGHTS_FILE, n: int = TEST_FLIGHTS) -> None:
+    """The first n flights of the test split as altitude tokens (the bench's held-out flights), with seeds."""
+    alts, types = profiles("test", n)
+    first = SPLIT_SEEDS["test"]
+    flights = [
+        {"type": TYPES[t], "seed": first + i, "tokens": sg.quantise(a).tolist()}
+        for i, (a, t) in enumerate(zip(alts, types, strict=True))
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"split": "test", "flights": flights}, separators=(",", ":")) + "\n")
+
+
+def test_flight_tokens(path: Path = TEST_FLIGHTS_FILE) -> np.ndarray:
+    """The shipped test flights' altitude tokens [N, LENGTH]: the first flights of the test split."""
+    return np.array([f["tokens"] for f in json.loads(path.read_text())["flights"]], dtype=np.int64)
+
+
 EXAMPLE_SEEDS = (3, 12, 13, 11, 4)  # test flights (offsets from the test split's first seed), one per example
 
 
@@ -188,9 +209,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--val", type=int, default=512)
     p.add_argument("--test", type=int, default=512)
     p.add_argument("--examples", action="store_true", help="rewrite the shipped example flights instead")
+    p.add_argument("--test-flights", action="store_true", help="rewrite the bench's shipped test flights instead")
     args = p.parse_args(argv)
     if args.examples:
         write_examples()
+        return
+    if args.test_flights:
+        write_test_flights()
         return
     write(Path(args.out), {"val": args.val, "test": args.test, "train": args.train})
 
