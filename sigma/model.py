@@ -34,6 +34,11 @@ class SigmaConfig:
     # segment p // (rows*cols), row, column, and embedded as a sum of three learned tables, so that
     # grid adjacency is given rather than learned, and cell (r, c) of every segment shares identity.
     grid: tuple[int, int, int] | None = None
+    # A forward call's fixed cost on a CPU, in slots (the price of its overheads over one position's work), as
+    # `python -m train.bench cost --write` measured it for this checkpoint; the draft window weighs drafts against
+    # it (sigma.window). None: the device's default. It changes how many drafts a step verifies, never what a
+    # sampler's draws follow.
+    call_cost_slots: float | None = None
 
     def __post_init__(self) -> None:
         if self.grid is not None:

@@ -120,7 +120,9 @@ class _Run:
         self.steps = torch.zeros(B, dtype=torch.long, device=dec.tokens.device)  # each row's own step count
         self.keys = self.steps  # this step's draw keys, per row of the step
         self.proposals = None if self.window is None else Proposals(B, T, V, dec.tokens.device)  # windowed only
-        self.call_cost = CALL_COST_SLOTS.get(dec.tokens.device.type, CALL_COST_SLOTS["cuda"])
+        device = dec.tokens.device.type
+        measured = dec.model.config.call_cost_slots if device == "cpu" else None
+        self.call_cost = measured or CALL_COST_SLOTS.get(device, CALL_COST_SLOTS["cuda"])
 
     def step(self, rows: Tensor) -> list[RowStep]:
         self.keys = draws.row_keys(self.seeds[rows], self.steps[rows])

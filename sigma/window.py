@@ -21,8 +21,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-# a call's fixed cost in slots: cpu measured with `python -m train.bench cost` (17.7 maze, 22.0 text, 1 thread);
-# cuda not measured here (no GPU at hand), set high because a GPU pass costs little more per slot
+# a call's fixed cost in slots where a checkpoint carries no measurement of its own (SigmaConfig.call_cost_slots,
+# written by `python -m train.bench cost --write`); cuda not measured here (no GPU at hand), set high because a
+# GPU pass costs little more per slot
 CALL_COST_SLOTS = {"cpu": 20.0, "cuda": 64.0}
 MAX_WINDOW = 128  # drafts per step at most
 REFRESH = 8  # extra slots per call at least, when an order is ranked by confidence (fresh confidences to rank by)

@@ -2,7 +2,8 @@
 
 A sequential sampling step is one call with one slot, so its time is the fixed cost (the pass's
 overheads and the sampler's own work) plus one slot; the price of a slot is the slope of a query's
-time in its number of slots. Their ratio is `sigma.window.CALL_COST_SLOTS` for the device.
+time in its number of slots. Their ratio is what the draft window weighs drafts against: `--write` records it in
+each checkpoint's config.json (`call_cost_slots`); a checkpoint without one uses `sigma.window.CALL_COST_SLOTS`.
 
 Tries: B copies of one maze sampled in one batch (the maze tab's verified tries, at its default
 settings), against one copy, on the same seeded mazes in one run: ms per batch, per row, and the ratio.
@@ -15,6 +16,7 @@ import json
 import random
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -92,11 +94,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--tries", default="checkpoints/maze", help="maze checkpoint for the tries figures ('' skips)")
     p.add_argument("--tries-mazes", type=int, default=16, help="seeded mazes per batch size")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="write each checkpoint's measured call cost into its config.json (call_cost_slots), for the window",
+    )
+
+
+def write_call_cost(path: str, slots: float) -> None:
+    """Record a checkpoint's measured call cost in its config.json (SigmaConfig.call_cost_slots)."""
+    config = Path(path) / "config.json"
+    data = json.loads(config.read_text())
+    data["call_cost_slots"] = slots
+    config.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def run(args: argparse.Namespace) -> dict:
     apply_threads(args)  # the cost depends on the threads: set them before the first call is timed
-    result = {"threads": torch.get_num_threads(), "in_use": CALL_COST_SLOTS, "models": {}}
+    result = {"threads": torch.get_num_threads(), "default": CALL_COST_SLOTS, "models": {}}
     for path in args.checkpoints:
         model = SigmaGPT.from_pretrained(path).eval()
         call_seconds(model, 8)  # warm up
@@ -105,8 +120,11 @@ def run(args: argparse.Namespace) -> dict:
             "ms_per_slot": round(1000 * slot, 4),
             "ms_per_call": round(1000 * call, 4),
             "call_cost_slots": round(call / slot - 1, 1),
+            "in_use": model.config.call_cost_slots or CALL_COST_SLOTS["cpu"],
         }
         print(path, result["models"][path], flush=True)
+        if args.write:
+            write_call_cost(path, result["models"][path]["call_cost_slots"])
     if args.tries:
         result["tries"] = tries_figures(SigmaGPT.from_pretrained(args.tries).eval(), args.tries_mazes)
         print("tries", result["tries"], flush=True)
