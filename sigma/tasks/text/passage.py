@@ -70,7 +70,7 @@ def parse_blanks(text: str, block_size: int | None = None, vocab_size: int = VOC
     A space just before a blank joins the blank, because the tokenizer gives a word its leading space:
     "the {question}" blanks " question", and "the [_]" asks for one token that brings its own space. Left
     as a known token, that lone space would be a sequence the model never saw in training. A "[...]" blank
-    has no length yet: `Passage` and `sigma.tasks.text_lengths` handle it.
+    has no length yet: `Passage` and `sigma.tasks.text.lengths` handle it.
     """
     ids, known, gaps = parse_template(text, vocab_size)
     if gaps:

@@ -81,7 +81,7 @@ class TextTask:
         return parse_passage(source, model.config.block_size)
 
     def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
-        """A passage with "[...]" blanks gets the lengths the model likes best (see text_lengths)."""
+        """A passage with "[...]" blanks gets the lengths the model likes best (see sigma.tasks.text.lengths)."""
         if not passage.gaps:
             return passage
         return choose_lengths(model, passage, settings)
