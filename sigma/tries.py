@@ -1,9 +1,10 @@
 """Verified tries: draw N candidates in one batch, keep the valid one the model likes best.
 
 A task that can check an answer (a maze path is valid or not, `Task.accept`) turns inference compute into
-correctness: N rows of one input are sampled together, each row its own draw (row i from seed + i, so the N tries
-are exactly the single runs of seeds s..s+N-1, and they share the passes they have in common), and the answer kept is the
-valid candidate with the highest log-likelihood under the model itself. Each candidate is a sample from the
+correctness: N rows of one input are sampled together, each row its own draw (row i from seed + i, so the N
+tries are exactly the single runs of seeds s..s+N-1, and they share the passes they have in common), and the
+answer kept is the valid candidate with the highest log-likelihood under the model itself. Each candidate is a
+sample from the
 sampler; the choice among them is *selection*, so the kept answer does not follow the model's distribution
 (it follows that distribution conditioned on being valid, sharpened towards the likeliest). When no candidate
 is valid, the likeliest one is kept and `Tries.valid` says so.
