@@ -21,6 +21,7 @@ from sigma.settings import SAMPLERS, Settings
 from sigma.tasks import maze as mz
 from sigma.tasks.maze import families as mf
 from sigma.tries import sample_tries
+from train.loop import apply_threads
 from train.maze import evaluate_mazes, family_sets, rates, test_set
 from train.variants import variants
 
@@ -167,6 +168,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--per-family", type=int, default=50, help="test mazes of each family (0: random walls only)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default); the app uses 1")
     p.add_argument(
         "--curve",
         type=int,
@@ -205,6 +207,7 @@ def tries_curve(model: SigmaGPT, n: int, say, curve: tuple = CURVE) -> list[dict
 def run(args: argparse.Namespace) -> dict:
     """Top-level keys on the original random-walls test set (start and goal far apart); `families` and
     `mix` on --per-family seeded mazes of every family (start and goal anywhere)."""
+    apply_threads(args)  # wall times depend on the threads: set them before anything is timed
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, flush=True))
     n, temperature, per_family = args.n, args.temperature, args.per_family
     model = SigmaGPT.from_pretrained(args.checkpoint).eval()
