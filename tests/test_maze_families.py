@@ -126,7 +126,7 @@ def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     parser = argparse.ArgumentParser()
     bench_maze.add_arguments(parser)
     flags = ["--checkpoint", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2"]
-    result = bench_maze.run(parser.parse_args([*flags, "--per-family", "1", "--json"]))
+    result = bench_maze.run(parser.parse_args([*flags, "--per-family", "1", "--threads", "0", "--json"]))
     assert {"samplers", "baseline_l2r", "speedup", "pinned", "grid", "path_cells", "families", "mix"} <= result.keys()
     assert set(result["families"]) == set(mf.FAMILIES)
     assert "exact-confident/unwindowed" in result["samplers"] and "slots" in result["samplers"]["exact"]
