@@ -37,7 +37,7 @@ from views import cost, limits, runs
 log = logging.getLogger("studio.gate")
 
 BUDGET = 64.0  # the most a client can spend at once, in rows (views/cost.py): a spread of 64 draws
-REFILL_PER_S = 4.0  # and how fast it comes back: a default maze solve (4 tries) every second
+REFILL_PER_S = 4.0  # and how fast it comes back: a default maze solve (8 tries) every two seconds
 NEW_SESSION = 1.0
 QUEUED_MODEL = 2
 QUEUED_OTHER = 8
