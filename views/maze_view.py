@@ -118,15 +118,13 @@ def tries_strip(rows: list[str], tries: Tries) -> str:
                 on = tokens[mz.path_index((len(rows), width), (r, c))] == mz.ON
                 kind = "wall" if ch == "#" else "end" if ch in "SG" else "on" if on else "free"
                 cells.append(f'<i class="{kind}"></i>')
-        mark = "✓ valid" if ok else "✗ not valid"
+        said, tick = ("valid", "✓") if ok else ("not valid", "✗")
         chosen = " chosen" if i == tries.chosen else ""
-        title = f"try {i + 1}: {mark.split(' ', 1)[1]}, {tries.log_likelihood[i]:.2f} nats" + (
-            " (shown)" if chosen else ""
-        )
+        title = f"try {i + 1}: {said}, {tries.log_likelihood[i]:.2f} nats" + (" (shown)" if chosen else "")
         boards.append(
             f'<figure class="try{chosen} {"ok" if ok else "no"}" title="{title}">'
             f'<div class="mini" style="--cols:{width}">{"".join(cells)}</div>'
-            f"<figcaption>{i + 1} {mark.split(' ')[0]}</figcaption></figure>"
+            f"<figcaption>{i + 1} {tick}</figcaption></figure>"
         )
     return f'<div class="tries" aria-label="{html.escape(tries.summary())}">{"".join(boards)}</div>'
 

@@ -152,7 +152,9 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
         raise ValueError(problem)
     value = task.resolve(value, model, settings)
     tokens, known = task.encode(value)
-    accept = functools.partial(task.accept, value) if task.accept(value, tokens.tolist()) is not None else None
+    # one try needs no check; several need a task that can check (asked once, on the input)
+    checks = settings.tries > 1 and task.accept(value, tokens.tolist()) is not None
+    accept = functools.partial(task.accept, value) if checks else None
     if accept is None:
         settings = replace(settings, tries=1)
     check_cost(int((~known).sum()), settings)
