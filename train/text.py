@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaConfig, SigmaGPT
-from sigma.tasks.text import VOCAB_SIZE, VOCAB_SIZES, corpus_tokens, random_spans, split_plays, windows
+from sigma.tasks.text import VOCAB_SIZE, VOCAB_SIZES, bpe_size, corpus_tokens, random_spans, split_plays, windows
 from train.loop import (
     add_training_arguments,
     apply_threads,
@@ -25,6 +25,7 @@ from train.loop import (
     train,
     train_config,
 )
+from train.pads import add_pad_token, pad_batch
 from train.retokenize import transplant
 from train.ship import ship
 from train.text_measures import windows_bits
@@ -82,6 +83,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of batches that blank random spans and score only those (what the demo asks of the model)",
     )
+    p.add_argument(
+        "--pad-share",
+        type=float,
+        default=0.0,
+        help="share of batches with [...] blanks: phrases followed by pads (train/pads.py); above 0, a model "
+        "without the pad token gets it",
+    )
     p.add_argument("--block-size", type=int, default=256)
     p.add_argument(
         "--vocab",
@@ -112,15 +120,20 @@ def run(args: argparse.Namespace) -> list[dict]:
         if args.resume and (Path(args.out) / "train_state.json").exists():
             raise SystemExit(f"{args.out} holds a {model.config.vocab_size}-token run: resume it without --vocab")
         model = transplant(model, args.vocab)
-    args.block_size, vocab = model.config.block_size, model.config.vocab_size
+    if args.pad_share > 0 and model.config.vocab_size in VOCAB_SIZES:
+        model = add_pad_token(model)
+    args.block_size, vocab = model.config.block_size, bpe_size(model.config.vocab_size)
     train_names, _ = split_plays()
     stream = corpus_tokens(train_names, vocab)
     val = val_windows(args.block_size, args.val_windows, vocab_size=vocab)
     val_known = val_spans(val)
+    val_pads = pad_batch(val, torch.Generator().manual_seed(0), vocab) if model.config.vocab_size > vocab else None
     print(f"{model.num_params():,} parameters; {stream.numel():,} training tokens; order {args.order}")
 
     def batch_fn(batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         tokens = windows(stream, batch, args.block_size, gen)
+        if args.pad_share and float(torch.rand(1, generator=gen)) < args.pad_share:
+            return pad_batch(tokens, gen, vocab)
         if float(torch.rand(1, generator=gen)) < args.infill_share:
             return tokens, infill_known(tuple(tokens.shape), gen)
         return tokens, torch.zeros_like(tokens, dtype=torch.bool)
@@ -128,7 +141,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     def evaluate(m: SigmaGPT) -> dict:
         l2r, rand = val_loss(m, val, "l2r"), val_loss(m, val, "random")
         infill = val_loss(m, val, "random", known=val_known)
-        return {
+        pads = {} if val_pads is None else {"val_pads": round(val_loss(m, val_pads[0], "random", known=val_pads[1]), 4)}
+        return pads | {
             "val_l2r": round(l2r, 4),
             "val_random": round(rand, 4),
             "val_infill": round(infill, 4),

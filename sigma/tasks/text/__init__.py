@@ -11,10 +11,12 @@ The names below are the package's public API (`from sigma.tasks import text as t
 """
 
 from sigma.tasks.text.bpe import (
+    PAD,
     RANKS_FILE,
     SPLIT_PATTERN,
     VOCAB_SIZE,
     VOCAB_SIZES,
+    bpe_size,
     decode,
     encode,
     get_encoding,
@@ -56,6 +58,7 @@ __all__ = [
     "EXAMPLES",
     "MAX_CHARS",
     "MAX_LENGTH",
+    "PAD",
     "RANKS_FILE",
     "SPLIT_PATTERN",
     "TASK",
@@ -67,6 +70,7 @@ __all__ = [
     "blank_syntax",
     "check_characters",
     "check_length",
+    "bpe_size",
     "corpus_tokens",
     "decode",
     "encode",

@@ -5,6 +5,10 @@ They were trained on the training plays of the corpus (`python -m train.bpe`) an
 single bytes are part of every vocabulary, so every Unicode string encodes and decodes back exactly; merges make
 common English cheap. Training is deterministic, so the vocabularies are nested: each larger one begins with the
 smaller one's merges. `VOCAB_SIZE` is the shipped model's; every function takes another `vocab_size`.
+
+A model may know one token more than its BPE: the pad (`PAD`, the id after the BPE's last token), "nothing",
+which fills a "[...]" blank after its words (`sigma.tasks.text.pads`). It decodes to "", and a model's
+vocabulary of BPE + 1 tokens reads the same BPE (`bpe_size`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ SPLIT_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s
 RANKS_FILE = Path(__file__).with_name("shakespeare_bpe.tiktoken")
 VOCAB_SIZE = 8192  # the shipped model's vocabulary
 VOCAB_SIZES = (1024, 4096, 8192)  # the vocabularies compared in the tokenizer A/B
+PAD = VOCAB_SIZE  # "nothing" for the shipped BPE: the id after its last token
+
+
+def bpe_size(vocab_size: int) -> int:
+    """The BPE a model of `vocab_size` tokens reads: its own size, or one less when the last token is the pad."""
+    return vocab_size - 1 if vocab_size - 1 in VOCAB_SIZES else vocab_size
 
 
 def read_ranks(path: Path) -> dict[bytes, int]:
@@ -42,11 +52,11 @@ def ranks_file(vocab_size: int) -> Path:
 
 @lru_cache(maxsize=4)
 def get_encoding(vocab_size: int = VOCAB_SIZE) -> tiktoken.Encoding:
-    """The Shakespeare BPE of `vocab_size` tokens (default: the shipped model's)."""
-    path = ranks_file(vocab_size)
+    """The Shakespeare BPE of `vocab_size` tokens (default: the shipped model's), or of a model with the pad."""
+    path = ranks_file(bpe_size(vocab_size))
     if not path.exists():
         raise FileNotFoundError(f"{path.name} is missing: build it with `python -m train.bpe {vocab_size}`")
-    return make_encoding(read_ranks(path), name=f"shakespeare-bpe-{vocab_size}")
+    return make_encoding(read_ranks(path), name=f"shakespeare-bpe-{bpe_size(vocab_size)}")
 
 
 def encode(text: str, vocab_size: int = VOCAB_SIZE) -> list[int]:
@@ -61,9 +71,11 @@ def encode(text: str, vocab_size: int = VOCAB_SIZE) -> list[int]:
 
 
 def decode(ids: list[int] | Tensor, vocab_size: int = VOCAB_SIZE) -> str:
-    """Text of token ids; bytes that do not form UTF-8 (a cut multi-byte character) show as U+FFFD."""
+    """Text of token ids; bytes that do not form UTF-8 (a cut multi-byte character) show as U+FFFD, and pads
+    (the id after the BPE's last token) as nothing."""
     ids = ids.tolist() if isinstance(ids, Tensor) else list(ids)
     enc = get_encoding(vocab_size)
+    ids = [i for i in ids if i != enc.n_vocab]
     bad = [i for i in ids if not 0 <= i < enc.n_vocab]
     if bad:
         raise ValueError(f"token id {bad[0]} is outside the vocabulary [0, {enc.n_vocab})")
@@ -71,7 +83,9 @@ def decode(ids: list[int] | Tensor, vocab_size: int = VOCAB_SIZE) -> str:
 
 
 def piece(token: int) -> str:
-    """A token as readable text; part of a character, or a control byte, shows as hex bytes."""
+    """A token as readable text; part of a character, or a control byte, shows as hex bytes, the pad as ∅."""
+    if token == PAD:
+        return "∅"
     text = decode([token])
     if "\ufffd" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
         return "‹" + get_encoding().decode_single_token_bytes(token).hex() + "›"
