@@ -78,7 +78,7 @@ def pad_row(row: list[int], rng: random.Random, vocab_size: int) -> tuple[list[i
         while e - s > slots and words > 1:  # shorten to the slots a word at a time
             words -= 1
             e = phrase_at(row, s, words, vocab_size)
-        if e - s > slots or any(s < b_end and b_start < e for b_start, b_end, _ in blanks):
+        if e - s > slots or any(s <= b_end and b_start <= e for b_start, b_end, _ in blanks):
             continue
         blanks.append((s, e, slots))
     tokens, known = list(row), [True] * T

@@ -32,7 +32,7 @@ def with_lengths(passage: Passage, lengths: tuple[int, ...]) -> Passage:
     for gap, n in sorted(zip(passage.gaps, lengths, strict=True), reverse=True):  # from the end: indices hold
         ids[gap:gap] = [0] * n
         known[gap:gap] = [False] * n
-    return Passage(ids, known, (), passage.max_length)
+    return replace(passage, ids=ids, known=known, gaps=())
 
 
 def combinations(passage: Passage, block_size: int) -> list[tuple[int, ...]]:

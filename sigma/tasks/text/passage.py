@@ -120,17 +120,20 @@ def _runs(flags: list[bool], offset: int = 0) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class Passage:
     """Token ids and which of them are known; the unknown ones are the blanks to fill. `gaps` are where
-    "[...]" blanks of unknown length sit (their tokens go before ids[gap]), up to `max_length` tokens each;
-    once the model has chosen, `tried` holds every length it tried, best first."""
+    "[...]" blanks of unknown length sit (their tokens go before ids[gap]), up to `max_length` tokens each.
+    Resolved for a model that knows the pad, they become the spans in `slots` (`sigma.tasks.text.pads`); for
+    one that does not, `tried` holds every length the model tried, best first. `vocab_size` is the model's."""
 
     ids: tuple[int, ...]
     known: tuple[bool, ...]
     gaps: tuple[int, ...] = ()
     max_length: int = MAX_LENGTH
     tried: tuple[Candidate, ...] = ()  # every choice of "[...]" lengths, best first
+    slots: tuple[tuple[int, int], ...] = ()  # [start, end) of each "[...]" blank's slots, once resolved
+    vocab_size: int = VOCAB_SIZE
 
     def __post_init__(self) -> None:
-        for name in ("ids", "known", "gaps", "tried"):
+        for name in ("ids", "known", "gaps", "tried", "slots"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
 

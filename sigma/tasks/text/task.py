@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
 from sigma.settings import Settings
-from sigma.tasks.text.bpe import decode, get_encoding, piece
+from sigma.tasks.text.bpe import PAD, decode, get_encoding, piece
 from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lengths import choose_lengths
 from sigma.tasks.text.lines import line_break_mask
+from sigma.tasks.text.pads import knows_pads, pad_column, slot_lengths, with_slots
 from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
 from sigma.words import plural
 
@@ -38,10 +39,17 @@ class Filled:
     filled: int  # tokens the model wrote
 
     tried: tuple[Candidate, ...] = ()  # the lengths tried for "[...]" blanks, best first
+    blank_lengths: tuple[int, ...] = ()  # tokens in each "[...]" blank, by a model that knows the pad
 
     @property
     def sentence(self) -> str:
         done = f"Done: the model wrote {plural(self.filled, 'token')}."
+        if len(self.blank_lengths) == 1:
+            return f"{done[:-1]}; its [...] blank holds {plural(self.blank_lengths[0], 'token')}, as it chose."
+        if self.blank_lengths:
+            *first, last = self.blank_lengths
+            held = ", ".join(str(n) for n in first) + f" and {last}"
+            return f"{done[:-1]}; its [...] blanks hold {held} tokens, as it chose."
         if not self.tried:
             return done
         best, *others = self.tried
@@ -58,6 +66,8 @@ class Filled:
         out = {"text": self.text, "marked": self.marked, "message": self.sentence}
         if self.tried:
             out["lengths"] = [c.as_json() for c in self.tried]
+        if self.blank_lengths:
+            out["blank_lengths"] = list(self.blank_lengths)
         return out
 
 
@@ -70,20 +80,25 @@ class TextTask:
 
     def check_model(self, model) -> str | None:
         n_vocab = get_encoding().n_vocab
-        if model.config.vocab_size != n_vocab:
-            return f"has vocab_size {model.config.vocab_size}, not the tokenizer's {n_vocab}"
+        if model.config.vocab_size not in (n_vocab, n_vocab + 1):
+            size = model.config.vocab_size
+            return f"has vocab_size {size}, not the tokenizer's {n_vocab} (or {n_vocab + 1} with the pad)"
         return None
 
     def parse(self, source: str | Passage, model) -> Passage:
-        if isinstance(source, Passage):
-            check_length(len(source.ids) + len(source.gaps), model.config.block_size)
-            return source
-        return parse_passage(source, model.config.block_size)
+        passage = source if isinstance(source, Passage) else parse_passage(source, model.config.block_size)
+        passage = replace(passage, vocab_size=model.config.vocab_size)
+        slots = passage.max_length if knows_pads(passage.vocab_size) else 1
+        check_length(len(passage.ids) + slots * len(passage.gaps), model.config.block_size)
+        return passage
 
     def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
-        """A passage with "[...]" blanks gets the lengths the model likes best (see sigma.tasks.text.lengths)."""
+        """A passage with "[...]" blanks gets its slots, if the model knows the pad (sigma.tasks.text.pads), or
+        else the lengths the model likes best (sigma.tasks.text.lengths)."""
         if not passage.gaps:
             return passage
+        if knows_pads(model.config.vocab_size):
+            return with_slots(replace(passage, vocab_size=model.config.vocab_size))
         return choose_lengths(model, passage, settings)
 
     def problem(self, passage: Passage) -> str | None:
@@ -94,8 +109,12 @@ class TextTask:
         return None
 
     def forbid(self, passage: Passage) -> Tensor:
-        """Line breaks are not drawn in blanks inside a line (see `mid_line`)."""
-        return line_break_mask(passage.ids, passage.known)
+        """Line breaks are not drawn in blanks inside a line (see `mid_line`); the pad, if the model has it,
+        only in a "[...]" blank's slots after its first."""
+        breaks = line_break_mask(passage.ids, passage.known)
+        if not knows_pads(passage.vocab_size):
+            return breaks
+        return torch.cat([breaks, pad_column(passage)[:, None]], dim=1)
 
     def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
         if passage.gaps:
@@ -106,7 +125,9 @@ class TextTask:
         return show_fill(tokens, passage.known, done=done)
 
     def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
-        return Filled(decode(tokens), show_fill(tokens, passage.known), passage.known.count(False), passage.tried)
+        written = sum(t != PAD for t, k in zip(tokens, passage.known, strict=True) if not k)
+        lengths = slot_lengths(passage, tokens)
+        return Filled(decode(tokens), show_fill(tokens, passage.known), written, passage.tried, lengths)
 
     def accept(self, passage: Passage, tokens: list[int]) -> None:
         return None  # any fill is a fill: nothing to check it against
