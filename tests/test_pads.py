@@ -75,7 +75,7 @@ def test_three_unknown_length_blanks_of_sixteen_slots_fill_in_one_run():
 
 def test_a_passage_too_long_for_its_slots_names_the_limit():
     model = pad_loving_model(block_size=40)
-    with pytest.raises(ValueError, match="model reads at most 40"):
+    with pytest.raises(ValueError, match="with 8 slots for each .* the model reads at most 40"):
         tx.TASK.parse(PASSAGE, model)  # 3 blanks x 8 slots do not fit beside the passage's tokens
 
 
@@ -97,7 +97,7 @@ def test_training_windows_put_a_whole_phrase_then_its_pads_in_each_blank():
     for i in range(40):
         row = stream[i * 300 : i * 300 + 256].tolist()
         tokens, known = pad_row(row, rng, tx.VOCAB_SIZE)
-        assert len(tokens) == len(known) == 256 and tx.PAD not in [t for t, k in zip(tokens, known) if k]
+        assert len(tokens) == len(known) == 256 and tx.PAD not in [t for t, k in zip(tokens, known, strict=True) if k]
         j = shift = 0  # shift: pads inserted before j
         while j < 256:
             if known[j]:
@@ -126,3 +126,15 @@ def test_adding_the_pad_keeps_every_other_logit():
     before, _ = model(*model.slots(tokens, order))
     after, _ = grown(*grown.slots(tokens, order))  # the begin-of-sequence token moved to its new id
     assert after.shape[-1] == 41 and torch.allclose(after[..., :40], before, atol=1e-5)
+
+
+def test_the_length_bench_reads_the_slots_of_a_model_that_knows_the_pad():
+    from train import text_measures as tm
+
+    model = pad_loving_model(block_size=128)
+    phrases = [tm.Phrase("ROMEO:\nBut soft, what {light} through", "light"), tm.Phrase("Is {the sun} up", "the sun")]
+    result = tm.length_choices(model, phrases, Settings(sampler="exact", temperature=0.8), max_length=4)
+    slots = result["slots"]
+    assert slots["mean_chosen"] == 1 and slots["pads_before_a_word"] == 0  # the model wants pads wherever allowed
+    assert slots["exact"] == 0.5 and 0 < slots["first_step_ms_p50"] <= slots["run_ms_p50"]  # " light" is 1 token
+    assert len(result["ranked"]["by_penalty"]) == 3

@@ -197,5 +197,5 @@ def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
     assert result["generate"]["sequential"]["calls_per_token"] == 1.0
     assert set(result["infill_phrases"]) == {"random", "l2r"} and "exact" in result["speedup"]
     assert {"real_word_rate", "newline_rate"} <= set(result["phrases"]["fills"])
-    assert {"exact", "within_one"} <= set(result["phrases"]["unknown_length"])
+    assert {"exact", "within_one"} <= set(result["phrases"]["unknown_length"]["ranked"])
     assert {"sigma_l2r", "sigma_random", "sigma_infill", "baseline_l2r"} <= set(result["val_bpc"])

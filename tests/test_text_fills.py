@@ -197,4 +197,4 @@ def test_length_choices_report_the_rate_of_a_guess_that_ignores_the_passage():
     result = tm.length_choices(model, phrases, Settings(sampler="exact", temperature=0.8, seed=0), max_length=4)
     for k in range(1, 5):
         assert result["constant_within_one"][str(k)] == sum(abs(k - t) <= 1 for t in truth) / 2
-    assert 0 <= result["within_one"] <= 1 and result["n"] == 2
+    assert 0 <= result["ranked"]["within_one"] <= 1 and result["n"] == 2 and "slots" not in result

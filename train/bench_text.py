@@ -23,7 +23,8 @@ from torch import Tensor
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.tasks.text import TASK, corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from sigma.tasks.text import TASK, bpe_size, corpus_tokens, decode, random_blanks, show_fill, split_plays, windows
+from sigma.tasks.text.pads import no_pads
 from train.loop import apply_threads
 from train.text import val_loss, val_spans, val_windows
 from train.text_measures import bench_phrases, fills_both_ways, length_choices, phrase_bits, windows_bits
@@ -45,7 +46,7 @@ def run_sampler(
         t0 = time.perf_counter()
         row = slice(i, i + 1)
         settings = {"sampler": sampler, "order": order, "temperature": temperature, "window": window}
-        out = sample(model, tokens[row], known[row], **settings, seed=i)
+        out = sample(model, tokens[row], known[row], **settings, seed=i, forbid=no_pads(model.config.vocab_size))
         counts = (int(out.model_calls[0]), int(out.tokens_processed[0]), int(out.steps[0]))
         rows.append((out.tokens[0], *counts, time.perf_counter() - t0))
     toks, calls, slots, steps, secs = zip(*rows, strict=True)
@@ -93,7 +94,8 @@ def batched_throughput(model: SigmaGPT, length: int, temperature: float, order: 
     nothing = torch.zeros_like(tokens, dtype=torch.bool)
     out = {}
     for sampler in ("sequential", "exact"):
-        result = sample(model, tokens, nothing, sampler=sampler, order=order, temperature=temperature, seed=0)
+        settings = {"sampler": sampler, "order": order, "temperature": temperature, "seed": 0}
+        result = sample(model, tokens, nothing, **settings, forbid=no_pads(model.config.vocab_size))
         out[sampler] = round(batch * length / result.seconds, 1)
     return out
 
@@ -130,8 +132,8 @@ def run(args: argparse.Namespace) -> dict:
     sigma = SigmaGPT.from_pretrained(args.sigma).eval()
     base = SigmaGPT.from_pretrained(args.baseline).eval()
     T = sigma.config.block_size
-    if base.config.block_size != T or base.config.vocab_size != sigma.config.vocab_size:
-        raise ValueError("the σ-GPT and the baseline must share block_size and vocabulary")
+    if base.config.block_size != T or bpe_size(base.config.vocab_size) != bpe_size(sigma.config.vocab_size):
+        raise ValueError("the σ-GPT and the baseline must share block_size and BPE (one may have the pad token)")
     vocab = sigma.config.vocab_size
     val = val_windows(T, n_val, vocab_size=vocab)
     result: dict = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import random
 import re
+import statistics
+import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -18,11 +20,21 @@ import torch
 from torch import Tensor
 
 from sigma import SigmaGPT
-from sigma.sampling import sample
+from sigma.sampling import sample, stream
 from sigma.settings import Settings
-from sigma.tasks.text import decode, line_break_mask, load_plays, parse_blanks, parse_passage, split_plays
+from sigma.tasks.text import (
+    TASK,
+    Passage,
+    decode,
+    load_plays,
+    newline_tokens,
+    parse_blanks,
+    parse_passage,
+    split_plays,
+)
 from sigma.tasks.text.candidate import LENGTH_PENALTY
 from sigma.tasks.text.lengths import choose_lengths
+from sigma.tasks.text.pads import knows_pads, pads_out_of_place, slot_lengths
 
 WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
 
@@ -130,9 +142,11 @@ def fill_phrases(
     figures = FillFigures([], [], 0)
     for i, phrase in enumerate(phrases):
         tokens, known = parse_blanks(phrase.passage, model.config.block_size, vocab)
-        forbid = line_break_mask(tokens.tolist(), known.tolist(), vocab)[None] if forbid_newlines else None
+        forbid = TASK.forbid(Passage(tokens.tolist(), known.tolist(), vocab_size=vocab))  # as the app: no pads here
+        if not forbid_newlines:
+            forbid &= ~newline_tokens(vocab)
         kwargs = {**settings.engine_kwargs(), "seed": i}
-        out = sample(model, tokens[None], known[None], **kwargs, forbid=forbid)
+        out = sample(model, tokens[None], known[None], **kwargs, forbid=forbid[None])
         text, spans = fill_spans(out.tokens[0].tolist(), known.tolist(), vocab)
         fills = [text[a:b] for a, b in spans]
         figures.words += filled_words(text, spans)
@@ -179,28 +193,61 @@ def windows_bits(model: SigmaGPT, tokens: Tensor, nats_per_token: float, known: 
 
 def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, max_length: int = 8) -> dict:
     """Each phrase's blank as "[...]": how often the chosen length equals the phrase's true length in tokens, and
-    how often it is within one token (every true length here is at most `max_length`); for the app's length
-    penalty, and under `by_penalty` for the plain likelihood (0) and the likelihood per character (1) too,
-    ranking the same fills; `constant_within_one` is the same rate for always guessing k tokens."""
-    tried, truth = [], []
-    for i, phrase in enumerate(phrases):
+    how often it is within one token (every true length here is at most `max_length`); `constant_within_one` is
+    the same rate for always guessing k tokens, the bar a choice must clear to mean anything.
+
+    `ranked`: every length filled and ranked by the model's likelihood (`sigma.tasks.text.lengths`), for the
+    app's length penalty and, under `by_penalty`, the plain likelihood (0) and per character (1). `slots`, for a
+    model that knows the pad: one run over `max_length` slots (`sigma.tasks.text.pads`), with the time to its
+    first step and to the end, and how often a pad came before a word."""
+    truth, passages = [], []
+    for phrase in phrases:
         _, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
         truth.append(int((~known).sum()))
-        passage = parse_passage(re.sub(r"\{[^}]*\}", "[...]", phrase.passage), model.config.block_size, max_length)
-        tried.append(choose_lengths(model, passage, replace(settings, seed=i)).tried)
+        text = re.sub(r"\{[^}]*\}", "[...]", phrase.passage)
+        passages.append(TASK.parse(parse_passage(text, model.config.block_size, max_length), model))
     n = max(1, len(phrases))
 
-    def rates(penalty: float) -> dict:
-        chosen = [min(t, key=lambda c: c.score(penalty)).lengths[0] for t in tried]
+    def rates(chosen: list[int]) -> dict:
         return {
             "exact": round(sum(c == t for c, t in zip(chosen, truth, strict=True)) / n, 4),
             "within_one": round(sum(abs(c - t) <= 1 for c, t in zip(chosen, truth, strict=True)) / n, 4),
             "mean_chosen": round(sum(chosen) / n, 3),
         }
 
-    out = rates(LENGTH_PENALTY) | {"mean_true": round(sum(truth) / n, 3), "n": len(phrases), "max_length": max_length}
-    out["penalty"] = LENGTH_PENALTY
-    out["by_penalty"] = {str(p): rates(p) for p in (0.0, LENGTH_PENALTY, 1.0)}
-    # what a guess that ignores the passage scores: the bar the model's choice must clear to mean anything
+    tried = [choose_lengths(model, p, replace(settings, seed=i)).tried for i, p in enumerate(passages)]
+    ranked = rates([min(t, key=lambda c: c.score()).lengths[0] for t in tried]) | {"penalty": LENGTH_PENALTY}
+    ranked["by_penalty"] = {
+        str(p): rates([min(t, key=lambda c: c.score(p)).lengths[0] for t in tried]) for p in (0.0, LENGTH_PENALTY, 1.0)
+    }
+    out = {"n": len(phrases), "max_length": max_length, "mean_true": round(sum(truth) / n, 3), "ranked": ranked}
+    if knows_pads(model.config.vocab_size):
+        out["slots"] = slot_choices(model, passages, settings)
+        out["slots"] |= rates(out["slots"].pop("chosen"))
     out["constant_within_one"] = {str(k): round(sum(abs(k - t) <= 1 for t in truth) / n, 4) for k in range(1, 5)}
     return out
+
+
+def slot_choices(model: SigmaGPT, passages: list[Passage], settings: Settings) -> dict:
+    """Fill each passage's "[...]" slots in one run (seeded by its index): the length each chose, the time to
+    the first step and to the end (ms, p50), and how often a pad came before a word."""
+    chosen, first_ms, total_ms, out_of_place = [], [], [], 0
+    for i, passage in enumerate(passages):
+        t0 = time.perf_counter()
+        slotted = TASK.resolve(passage, model, settings)
+        tokens, known = TASK.encode(slotted)
+        kwargs = {**settings.engine_kwargs(), "seed": i}
+        events = stream(model, tokens[None], known[None], **kwargs, forbid=TASK.forbid(slotted)[None])
+        first = next(events)
+        first_ms.append(1000 * (time.perf_counter() - t0))
+        *_, last = [first, *events]
+        total_ms.append(1000 * (time.perf_counter() - t0))
+        drawn = last.tokens[0].tolist()
+        chosen.append(slot_lengths(slotted, drawn)[0])
+        out_of_place += pads_out_of_place(slotted, drawn)
+    return {
+        "chosen": chosen,
+        "first_step_ms_p50": round(statistics.median(first_ms), 1),
+        "run_ms_p50": round(statistics.median(total_ms), 1),
+        "pads_before_a_word": round(out_of_place / max(1, len(passages)), 4),
+    }

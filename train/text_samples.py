@@ -15,7 +15,7 @@ import torch
 
 from sigma import SigmaGPT
 from sigma.sampling import sample
-from sigma.tasks.text import TASK, encode, parse_passage, show_fill
+from sigma.tasks.text import TASK, encode, show_fill
 from train.text_measures import blanked_phrases, fill_phrases, real_word_rate
 
 PASSAGES = [
@@ -65,7 +65,7 @@ def main() -> None:
         return
     for seed, passage in enumerate(PASSAGES):
         text = blank(passage)
-        passage = parse_passage(text, model.config.block_size)
+        passage = TASK.parse(text, model)
         tokens, known = TASK.encode(passage)
         settings = {"sampler": args.sampler, "order": args.order, "temperature": args.temperature, "seed": seed}
         out = sample(model, tokens, known, **settings, forbid=TASK.forbid(passage))  # as the app: no mid-line breaks

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage, piece
+from sigma.tasks.text.pads import knows_pads
 from sigma.words import ordinal
 from views import charts, status
 from views import gif as g
@@ -75,6 +76,8 @@ def notes(passage: Passage) -> str:
     problem = tx.TASK.problem(passage)
     if problem:
         return problem
+    if passage.gaps and knows_pads(vocab_size()):
+        return f"The model will fill each [...] blank with 1 to {passage.max_length} tokens, as many as it chooses."
     if passage.gaps:
         return (
             f"The model will fill each [...] blank at every length from 1 to {passage.max_length} tokens "
@@ -221,6 +224,12 @@ def _return_arrow(draw: ImageDraw.ImageDraw, at: tuple[int, int], colour: str) -
 
 
 # -- the tab's editing handlers (views.outputs) ---------------------------------------------------
+
+
+def vocab_size() -> int:
+    """The loaded text model's vocabulary (the tokenizer's when none is loaded)."""
+    model = TEXT.get()
+    return model.config.vocab_size if model is not None else tx.VOCAB_SIZE
 
 
 def block_size() -> int:

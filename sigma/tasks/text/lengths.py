@@ -5,7 +5,9 @@ each length 1..L, score each completed passage by its exact log-likelihood (the 
 model pass), and keep the best. Several "[...]" blanks are chosen together, over every combination of lengths
 (at most MAX_COMBINATIONS).
 
-Candidates are ranked by `Candidate.score` (see `sigma.tasks.text.candidate`).
+Candidates are ranked by `Candidate.score` (see `sigma.tasks.text.candidate`). This is how a model without
+the pad token fills "[...]"; one that has it fills its slots in one run (`sigma.tasks.text.pads`), and the
+benches run both on it to compare.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import torch
 from sigma.model import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
-from sigma.tasks.text.bpe import decode
+from sigma.tasks.text.bpe import PAD, decode
 from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lines import line_break_mask
+from sigma.tasks.text.pads import knows_pads
 from sigma.tasks.text.passage import Passage, show_fill
 
 MAX_COMBINATIONS = 64
@@ -64,7 +67,10 @@ def choose_lengths(model: SigmaGPT, passage: Passage, settings: Settings) -> Pas
         candidate = with_lengths(passage, lengths)
         tokens = torch.tensor(candidate.ids, dtype=torch.long)
         known = torch.tensor(candidate.known, dtype=torch.bool)
-        forbid = line_break_mask(candidate.ids, candidate.known).to(model.device)[None]
+        forbid = line_break_mask(candidate.ids, candidate.known, model.config.vocab_size)
+        if knows_pads(model.config.vocab_size):
+            forbid[:, PAD] = True  # each candidate has its length: no pads
+        forbid = forbid.to(model.device)[None]
         out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **run, forbid=forbid)
         filled = out.tokens[0].tolist()
         marked = show_fill(filled, candidate.known)

@@ -12,9 +12,10 @@ from sigma.tasks.text.bpe import VOCAB_SIZE, decode, get_encoding
 
 @lru_cache(maxsize=4)
 def newline_tokens(vocab_size: int = VOCAB_SIZE) -> Tensor:
-    """Bool [V]: the tokens whose text holds a line break."""
+    """Bool [V]: the tokens whose text holds a line break (never the pad, if `vocab_size` has one)."""
     enc = get_encoding(vocab_size)
-    return torch.tensor([b"\n" in enc.decode_single_token_bytes(t) for t in range(enc.n_vocab)])
+    breaks = [b"\n" in enc.decode_single_token_bytes(t) for t in range(enc.n_vocab)]
+    return torch.tensor(breaks + [False] * (vocab_size - enc.n_vocab))
 
 
 def mid_line(

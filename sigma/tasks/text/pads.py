@@ -26,6 +26,11 @@ def knows_pads(vocab_size: int) -> bool:
     return bpe_size(vocab_size) != vocab_size
 
 
+def no_pads(vocab_size: int) -> Tensor | None:
+    """A forbid mask [V] for runs with no "[...]" blank: the pad, if the model has it, nowhere."""
+    return torch.arange(vocab_size) == bpe_size(vocab_size) if knows_pads(vocab_size) else None
+
+
 def with_slots(passage: Passage) -> Passage:
     """The passage with `max_length` unknown slots where each "[...]" blank sits; `slots` holds their spans."""
     ids, known, spans = list(passage.ids), list(passage.known), []

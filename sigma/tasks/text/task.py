@@ -88,8 +88,10 @@ class TextTask:
     def parse(self, source: str | Passage, model) -> Passage:
         passage = source if isinstance(source, Passage) else parse_passage(source, model.config.block_size)
         passage = replace(passage, vocab_size=model.config.vocab_size)
-        slots = passage.max_length if knows_pads(passage.vocab_size) else 1
-        check_length(len(passage.ids) + slots * len(passage.gaps), model.config.block_size)
+        if knows_pads(passage.vocab_size) and passage.gaps:
+            what = f"text, with {passage.max_length} slots for each [...] blank,"
+            check_length(len(passage.ids) + passage.max_length * len(passage.gaps), model.config.block_size, what)
+        check_length(len(passage.ids) + len(passage.gaps), model.config.block_size)
         return passage
 
     def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
@@ -111,10 +113,10 @@ class TextTask:
     def forbid(self, passage: Passage) -> Tensor:
         """Line breaks are not drawn in blanks inside a line (see `mid_line`); the pad, if the model has it,
         only in a "[...]" blank's slots after its first."""
-        breaks = line_break_mask(passage.ids, passage.known)
-        if not knows_pads(passage.vocab_size):
-            return breaks
-        return torch.cat([breaks, pad_column(passage)[:, None]], dim=1)
+        mask = line_break_mask(passage.ids, passage.known, passage.vocab_size)
+        if knows_pads(passage.vocab_size):
+            mask[:, PAD] = pad_column(passage)
+        return mask
 
     def encode(self, passage: Passage) -> tuple[Tensor, Tensor]:
         if passage.gaps:
