@@ -40,6 +40,7 @@ class Task(Protocol[Value]):
     shown_as: str  # the API's key for `show` of every step ("ascii", "marked")
     defaults: Settings  # the sampler settings a person starts from
     choices: tuple[int, ...] | None  # tokens an unknown position can take (None: the whole vocabulary)
+    valid_means: str  # what `accept` checks, in words, for the page's tries verdict ("" if it cannot tell)
 
     def check_model(self, model: SigmaGPT) -> str | None:
         """Why this checkpoint cannot serve the task (wrong vocabulary, no grid, ...), or None."""

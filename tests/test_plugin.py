@@ -48,6 +48,7 @@ class BitsTask:
     """Eight bits, some given ('0', '1'), the rest ('?') to fill; a right answer has even parity."""
 
     name, verb, shown_as = "bits", "fill", "bits"
+    valid_means = "an even number of ones"
     defaults = Settings(sampler="exact", temperature=1.0)
     choices = (0, 1)
 

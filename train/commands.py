@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 
-TRAIN = {"maze": "train.maze", "text": "train.text", "signal": "train.signal", "ship": "train.ship"}
+TRAIN = {
+    "maze": "train.maze",
+    "text": "train.text",
+    "signal": "train.signal",
+    "ship": "train.ship",
+    "words": "train.words",
+}
 BENCH = {
     "toy": "train.bench_toy",
     "maze": "train.bench_maze",

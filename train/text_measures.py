@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -34,9 +35,9 @@ from sigma.tasks.text import (
 )
 from sigma.tasks.text.candidate import LENGTH_PENALTY
 from sigma.tasks.text.lengths import choose_lengths
+from sigma.tasks.text.lexicon import WORD, fill_spans, filled_words
 from sigma.tasks.text.pads import knows_pads, pads_out_of_place, slot_lengths
-
-WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")  # "burnish'd", "o'er"; a leading or trailing quote is not a letter
+from sigma.tries import sample_tries
 
 
 @lru_cache(maxsize=1)
@@ -48,25 +49,6 @@ def corpus_words() -> frozenset[str]:
 def bits_per_character(nats: float, tokens: int, characters: int) -> float:
     """A mean loss in nats per token as bits per character of the text those tokens spell."""
     return nats * tokens / characters / math.log(2)
-
-
-def fill_spans(tokens: list[int], known: list[bool], vocab_size: int) -> tuple[str, list[tuple[int, int]]]:
-    """The completed text, and the character span of every filled run in it."""
-    text, spans, start = "", [], 0
-    for i in range(1, len(tokens) + 1):
-        if i == len(tokens) or known[i] != known[start]:
-            piece = decode(tokens[start:i], vocab_size)
-            if not known[start]:
-                spans.append((len(text), len(text) + len(piece)))
-            text += piece
-            start = i
-    return text, spans
-
-
-def filled_words(text: str, spans: list[tuple[int, int]]) -> list[str]:
-    """The words of `text` that overlap a filled span, whole: a fill that glues letters onto a known word
-    is judged by the word it makes."""
-    return [m.group() for m in WORD.finditer(text) if any(m.start() < b and a < m.end() for a, b in spans)]
 
 
 def real_word_rate(words: list[str], vocabulary: frozenset[str] | None = None) -> float:
@@ -117,11 +99,12 @@ def blanked_phrases(n: int, words: tuple[int, int] = (2, 5), seed: int = 0, max_
 
 @dataclass
 class FillFigures:
-    """What fills of blanked phrases measure: real words, line breaks, and the words themselves."""
+    """What fills of blanked phrases measure: real words, line breaks, the words themselves, the time taken."""
 
     words: list[str]
     fills: list[str]
     newline_fills: int
+    ms: list[float]
 
     def as_json(self) -> dict:
         n = max(1, len(self.fills))
@@ -130,6 +113,7 @@ class FillFigures:
             "words": len(self.words),
             "fills": len(self.fills),
             "newline_rate": round(self.newline_fills / n, 4),
+            "ms_p50": round(statistics.median(self.ms), 1) if self.ms else None,
         }
 
 
@@ -137,17 +121,26 @@ def fill_phrases(
     model: SigmaGPT, phrases: list[Phrase], settings: Settings, forbid_newlines: bool = True
 ) -> FillFigures:
     """Fill every phrase's blank (as many tokens as the true phrase) with `settings`, one passage at a time
-    and seeded by its index; with `forbid_newlines`, as the app does, no line break inside a line."""
+    and seeded by its index; with `forbid_newlines`, as the app does, no line break inside a line. With
+    settings.tries > 1, as the app: the tries in one batch, the likeliest real-word one kept (sigma.tries)."""
     vocab = model.config.vocab_size
-    figures = FillFigures([], [], 0)
+    figures = FillFigures([], [], 0, [])
     for i, phrase in enumerate(phrases):
         tokens, known = parse_blanks(phrase.passage, model.config.block_size, vocab)
-        forbid = TASK.forbid(Passage(tokens.tolist(), known.tolist(), vocab_size=vocab))  # as the app: no pads here
+        passage = Passage(tokens.tolist(), known.tolist(), vocab_size=vocab)
+        forbid = TASK.forbid(passage)  # as the app: no pads here
         if not forbid_newlines:
             forbid &= ~newline_tokens(vocab)
-        kwargs = {**settings.engine_kwargs(), "seed": i}
-        out = sample(model, tokens[None], known[None], **kwargs, forbid=forbid[None])
-        text, spans = fill_spans(out.tokens[0].tolist(), known.tolist(), vocab)
+        kwargs = {**settings.engine_kwargs(), "seed": i, "forbid": forbid[None]}
+        t0 = time.perf_counter()
+        if settings.tries > 1:
+            accept = functools.partial(TASK.accept, passage)
+            _, tries = sample_tries(model, tokens, known, accept, settings.tries, **kwargs)
+            filled = tries.tokens[tries.chosen]
+        else:
+            filled = sample(model, tokens[None], known[None], **kwargs).tokens[0].tolist()
+        figures.ms.append(1000 * (time.perf_counter() - t0))
+        text, spans = fill_spans(filled, known.tolist(), vocab)
         fills = [text[a:b] for a, b in spans]
         figures.words += filled_words(text, spans)
         figures.fills += fills

@@ -34,7 +34,8 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
         verdict = view.task.verdict(value, frame.tokens)
         said, tone = verdict.sentence, verdict.tone
         if frame.tries is not None:
-            said = f"{said} ({frame.tries.summary()}: selection among samples, see About.)"
+            means = view.task.valid_means
+            said = f"{said} ({frame.tries.summary()}; valid: {means}. Selection among samples, see About.)"
     result = view.task.show(value, frame.tokens, frame.done)
     return view.draw(value, frame, order_map=order_map), status.progress(frame, said, tone), result
 

@@ -107,10 +107,10 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool 
 
 
 def tries_strip(rows: list[str], tries: Tries) -> str:
-    """Every try of a run as a small board: valid ones marked with a tick, the one shown outlined."""
+    """Every try of a run as a small board (views.status.tries_strip)."""
     width = max(len(r) for r in rows)
     boards = []
-    for i, (tokens, ok) in enumerate(zip(tries.tokens, tries.valid, strict=True)):
+    for tokens in tries.tokens:
         cells = []
         for r, row in enumerate(rows):
             for c in range(width):
@@ -118,15 +118,8 @@ def tries_strip(rows: list[str], tries: Tries) -> str:
                 on = tokens[mz.path_index((len(rows), width), (r, c))] == mz.ON
                 kind = "wall" if ch == "#" else "end" if ch in "SG" else "on" if on else "free"
                 cells.append(f'<i class="{kind}"></i>')
-        said, tick = ("valid", "✓") if ok else ("not valid", "✗")
-        chosen = " chosen" if i == tries.chosen else ""
-        title = f"try {i + 1}: {said}, {tries.log_likelihood[i]:.2f} nats" + (" (shown)" if chosen else "")
-        boards.append(
-            f'<figure class="try{chosen} {"ok" if ok else "no"}" title="{title}">'
-            f'<div class="mini" style="--cols:{width}">{"".join(cells)}</div>'
-            f"<figcaption>{i + 1} {tick}</figcaption></figure>"
-        )
-    return f'<div class="tries" aria-label="{html.escape(tries.summary())}">{"".join(boards)}</div>'
+        boards.append(f'<div class="mini" style="--cols:{width}">{"".join(cells)}</div>')
+    return status.tries_strip(tries, boards)
 
 
 _KIND = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "free pin-on", "x": "free pin-off", "*": "free"}

@@ -1,9 +1,10 @@
-"""The small HTML pieces around a run: the step counter line, plain messages, and the colour legend."""
+"""The small HTML pieces around a run: the step counter line, plain messages, the colour legend, the tries strip."""
 
 from __future__ import annotations
 
 import html
 
+from sigma.tries import Tries
 from views.runs import Frame
 
 
@@ -60,3 +61,17 @@ def legend(items: list[tuple[str, str]]) -> str:
         f'<span class="key"><span class="swatch {cls}"></span>{html.escape(text)}</span>' for cls, text in items
     )
     return f'<div class="legend">{keys}</div>'
+
+
+def tries_strip(tries: Tries, bodies: list[str]) -> str:
+    """Every try of a run, each drawn by its task (`bodies`, HTML): valid ones ticked, the one shown outlined."""
+    figures = []
+    for i, (body, ok) in enumerate(zip(bodies, tries.valid, strict=True)):
+        said, tick = ("valid", "✓") if ok else ("not valid", "✗")
+        chosen = " chosen" if i == tries.chosen else ""
+        title = f"try {i + 1}: {said}, {tries.log_likelihood[i]:.2f} nats" + (" (shown)" if chosen else "")
+        figures.append(
+            f'<figure class="try{chosen} {"ok" if ok else "no"}" title="{title}">'
+            f"{body}<figcaption>{i + 1} {tick}</figcaption></figure>"
+        )
+    return f'<div class="tries" aria-label="{html.escape(tries.summary())}">{"".join(figures)}</div>'

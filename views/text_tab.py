@@ -38,7 +38,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
                 pins = gr.Textbox(CANVAS_PINS, lines=3, label=PINS_HELP)
                 make_canvas = gr.Button("Make canvas")
             fill = gr.Button(VIEW.run_label, variant="primary", elem_id="text-fill")
-            settings, speed = layout.controls(VIEW.task.defaults)
+            settings, speed = layout.controls(VIEW.task.defaults, checks_answers=True)
             gr.HTML(status.legend(list(VIEW.legend)))
     value, run = gr.State(), gr.State()
 

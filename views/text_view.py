@@ -19,7 +19,9 @@ from PIL import Image, ImageDraw
 from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage, piece
+from sigma.tasks.text.lexicon import fill_spans
 from sigma.tasks.text.pads import knows_pads
+from sigma.tries import Tries
 from sigma.words import ordinal
 from views import charts, status
 from views import gif as g
@@ -107,7 +109,18 @@ def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = 
         out.append(f'<span class="{" ".join(classes)}" data-i="{i}"{style} title="{title}">{inner}</span>')
     out += [gap] * passage.gaps.count(len(passage.ids))
     key = status.order_key(frame) if order_map and frame is not None else ""
-    return f'<div class="passage">{"".join(out)}</div>{key}'
+    strip = tries_strip(passage, frame.tries) if frame is not None and frame.tries is not None else ""
+    return f'<div class="passage">{"".join(out)}</div>{key}{strip}'
+
+
+def tries_strip(passage: Passage, tries: Tries) -> str:
+    """Every try of a run as the words it wrote into the blanks (views.status.tries_strip)."""
+    bodies = []
+    for tokens in tries.tokens:
+        text, spans = fill_spans(tokens, list(passage.known), passage.vocab_size)
+        fills = " · ".join(text[a:b].strip() or "␣" for a, b in spans)
+        bodies.append(f'<div class="fills">{html.escape(fills)}</div>')
+    return status.tries_strip(tries, bodies)
 
 
 def _show(token: int) -> str:

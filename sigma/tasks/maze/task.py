@@ -99,6 +99,7 @@ class MazeTask:
     """Mazes as a `sigma.task.Task`: the value is a `Maze`, the answer its path cells."""
 
     name, verb, shown_as = "maze", "solve", "ascii"
+    valid_means = "one simple path of free cells from S to G that keeps every pin"
     defaults = Settings(sampler="exact-confident", temperature=0.5, tries=8)  # chosen on the tuning set: docs/maze.md
     choices = (OFF, ON)
 

@@ -74,6 +74,7 @@ class SignalTask:
     """Vertical profiles as a `sigma.task.Task`: the value is a `Profile`, the answer its unknown steps."""
 
     name, verb, shown_as = "signal", "fill", "values"  # /fill_signal
+    valid_means = ""  # any profile is a profile
     defaults = Settings(sampler="exact-confident", temperature=0.7)  # 1.0 adds 500 ft jitter to level flight
     # A spread shows the model's own distribution, drawn exactly: the defaults' sharper draws make bands too narrow
     spread = Settings(sampler="exact", temperature=1.0)
