@@ -276,3 +276,50 @@ def test_a_running_run_nobody_reads_stops_at_its_next_step(small_url):
         time.sleep(0.05)
     seconds = float(RAN[-1].split()[2])
     assert seconds < 0.3 + gate.STOP_S + 0.5  # its grace to open a stream, then at most STOP_S: not the 5 s
+
+
+@pytest.fixture(scope="module")
+def express_url():
+    """The same endpoint with the app's slots (views/layout.CONCURRENCY) and a budget that affords large runs."""
+    from views.layout import CONCURRENCY
+
+    with gr.Blocks() as demo:
+        gr.api(model_run, api_name="solve_maze", concurrency_id="model", concurrency_limit=CONCURRENCY)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    saved, os.environ["SIGMA_CLIENT_BUDGET"] = os.environ.get("SIGMA_CLIENT_BUDGET"), "64"
+    try:
+        app.launch(demo, prevent_thread_lock=True, quiet=True, server_port=port)
+    finally:
+        os.environ.pop("SIGMA_CLIENT_BUDGET")
+        if saved is not None:
+            os.environ["SIGMA_CLIENT_BUDGET"] = saved
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def test_large_runs_leave_the_last_slot_to_small_ones(express_url):
+    RAN.clear()
+    out: dict = {}
+
+    def run(address: str, tag: str, tries: int, posted: threading.Event) -> None:
+        with stranger(address) as h:
+            r = h.post(express_url + "gradio_api/call/solve_maze", json={"data": [tag, "exact", 5, tries]})
+            posted.set()
+            out[tag] = h.get(express_url + f"gradio_api/call/solve_maze/{r.json()['event_id']}").text
+
+    # three strangers each send a run of 16 tries (price 16, 0.8 s); then a user's single try. Two large runs
+    # take two slots, the third waits however free the last slot is; the user's run takes it at once.
+    jobs = [("127.0.0.20", "flood-a", 16), ("127.0.0.21", "flood-b", 16), ("127.0.0.22", "flood-c", 16)]
+    jobs += [("127.0.0.23", "small", 1)]
+    threads = []
+    for address, tag, tries in jobs:
+        posted = threading.Event()
+        threads.append(threading.Thread(target=run, args=(address, tag, tries, posted)))
+        threads[-1].start()
+        assert posted.wait(5)
+    for t in threads:
+        t.join()
+    assert set(RAN[:2]) == {"flood-a", "flood-b"} and RAN[2] == "small" and RAN[3] == "flood-c"
+    assert all("complete" in out[tag] for tag in out), out

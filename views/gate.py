@@ -11,6 +11,8 @@ function Gradio resolved. `/run/` and `/api/` are closed to queued functions by 
   the newcomer (503 with Retry-After), never the waiting.
 - The model slots are served round-robin: the next run is the waiting one whose client was served longest
   ago, so a client with a run waiting never waits behind more than one run of each other client.
+- Runs priced above SMALL_PRICE hold at most LARGE_SLOTS of the slots at once: the last slot is kept for small
+  runs (a default maze solve or text fill), so a user's quick run never waits behind long spreads and races.
 - A model run whose result nobody has opened UNREAD_S after it was queued is dropped before it starts; a
   running one whose reader left stops at its next step, STOP_S later (views.runs.STOPPED).
 - A client keeps at most SESSIONS sessions in Gradio's session store: a flood of new sessions evicts the
@@ -45,6 +47,8 @@ MAX_QUEUE = 128
 UNREAD_S = 5.0
 STOP_S = 1.0  # a running run whose reader left stops this long after, at its next step
 SESSIONS = 16
+SMALL_PRICE = 8.0  # a run priced at most this (the maze and text defaults: 8 tries) may take any slot
+LARGE_SLOTS = 2  # the slots that larger runs may hold at once; views/layout.CONCURRENCY has one more
 MAX_CLIENTS = 10_000
 
 
@@ -108,6 +112,7 @@ class Gate:
         self.queued_model = QUEUED_MODEL if queued_model is None else queued_model
         self.unread_s = UNREAD_S if unread_s is None else unread_s
         self.served: dict[str, float] = {}  # client -> when its last model run started
+        self.large_running = 0  # model runs priced above SMALL_PRICE that hold a slot now
         self.sessions: OrderedDict[str, deque[str]] = OrderedDict()  # client -> its recent session hashes
         self.params: dict[int, list[str]] = {}  # model fn index -> its parameter names, in input order
         self.defaults: dict[int, list[tuple[str, object]]] = {}  # ... and their defaults
@@ -126,40 +131,50 @@ class Gate:
         push, get_events = queue.push, queue.get_events
 
         async def gated_push(body, request, username):
-            client = self.admit(body, request)
+            client, price = self.admit(body, request)
             result = await push(body, request, username)
             ok, event_id, _ = result
             event = queue.event_ids_to_events.get(event_id) if ok and isinstance(event_id, str) else None
             if event is not None:
-                event.sigma_client = client
+                event.sigma_client, event.sigma_price = client, price
             return result
 
         def fair_get_events():
             self.drop_unread()
             self.reorder()
-            got = get_events()
+            held = self.hold_large()
+            try:
+                got = get_events()
+            finally:
+                self.model_queue().extend(held)  # back in line; the next reorder puts them in turn
             if got:
                 events, _, concurrency_id = got
                 if concurrency_id == "model":
                     now = time.monotonic()
                     for event in events:
                         self.served[getattr(event, "sigma_client", "?")] = now
+                    self.large_running += sum(is_large(e) for e in events)  # as Gradio counts its slots: now
             return got
 
         process_events = queue.process_events
 
         async def watched_process_events(events, *args, **kwargs):
-            if events and events[0].fn.concurrency_id == "model":
-                runs.STOPPED.set(self.stopped(events[0]))  # this task's context: the run's thread inherits it
-            return await process_events(events, *args, **kwargs)
+            if not events or events[0].fn.concurrency_id != "model":
+                return await process_events(events, *args, **kwargs)
+            runs.STOPPED.set(self.stopped(events[0]))  # this task's context: the run's thread inherits it
+            try:
+                return await process_events(events, *args, **kwargs)
+            finally:
+                self.large_running -= sum(is_large(e) for e in events)
 
         queue.push, queue.get_events, queue.process_events = gated_push, fair_get_events, watched_process_events
         return self
 
     # ------------------------------------------------------------ admission
 
-    def admit(self, body, request) -> str:
-        """Price the event Gradio resolved and charge its client; raise `Refused` (429/503/400) if not."""
+    def admit(self, body, request) -> tuple[str, float]:
+        """Price the event Gradio resolved and charge its client: (client, the run's price); raise `Refused`
+        (429/503/400) if not."""
         client = request.scope.get("sigma.client") or limits.client_of(request.scope, self.trusted)
         index = body.fn_index
         fn = self.blocks.fns.get(index) if isinstance(index, int) else None
@@ -199,7 +214,7 @@ class Gate:
             self._refuse(429, client, f"Too many runs from your address: wait {math.ceil(wait)} s.", wait)
         if new_session and body.session_hash is not None:
             self._remember_session(client, body.session_hash)
-        return client
+        return client, run_units
 
     def _filled(self, index: int, data: list | None, client: str) -> list:
         """The arguments with the defaults of those left out (a raw `/call/` may send only the first); a left-out
@@ -260,6 +275,17 @@ class Gate:
             keys[e._id] = (seen[client], self.served.get(client, 0.0), e.enqueue_time)
         waiting.sort(key=lambda e: keys[e._id])
 
+    def hold_large(self) -> list:
+        """Take the waiting large runs out of line while LARGE_SLOTS of them run, so that the free slot goes to
+        a small one; the caller puts them back."""
+        if self.large_running < LARGE_SLOTS:
+            return []
+        waiting = self.model_queue()
+        held = [e for e in waiting if is_large(e)]
+        for e in held:
+            waiting.remove(e)
+        return held
+
     def drop_unread(self, now: float | None = None) -> list:
         """Remove waiting model runs whose client opened no stream for them within `unread_s` of queueing."""
         now = time.monotonic() if now is None else now
@@ -276,6 +302,11 @@ class Gate:
             log.info(limits.refusal_line(410, getattr(e, "sigma_client", "?"), message))
             self.queue.send_message(e, ProcessCompletedMessage(output={"error": message}, success=False))
         return dropped
+
+
+def is_large(event) -> bool:
+    """A model run priced above SMALL_PRICE (unpriced: large)."""
+    return getattr(event, "sigma_price", math.inf) > SMALL_PRICE
 
 
 def _parameters(fn) -> list[tuple[str, object]]:

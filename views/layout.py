@@ -16,7 +16,7 @@ from views.outputs import Raced, RunOutputs, Shown
 from views.view import TaskView
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-CONCURRENCY = 2  # model runs at once: a 2-vCPU Space
+CONCURRENCY = 3  # model runs at once: two of any size and one small (views/gate.py LARGE_SLOTS)
 SAMPLER_LABELS = {"burst": "burst (paper)"}
 ORDER_LABELS = {"l2r": "left-to-right"}
 EDITS = {"concurrency_limit": None, "api_visibility": "undocumented"}  # page edits: no model work
