@@ -27,11 +27,12 @@ the normalised max(q − p, 0). The samples then follow the model's own chain-ru
 use more model calls than one-token-at-a-time decoding. *Exact-confident* checks the most confident drafts
 first, which stays exact because the order looks at p only.
 
-**Verified tries** (the maze tab). A maze path can be checked: valid or not. So the maze tab draws several
-candidates in one batch (*Tries*, at a low temperature), checks each, and shows the valid one the model itself
-finds likeliest; the strip under the board shows every try, and the verdict says how many were valid. Each
-try is a sample; keeping the best valid one is *selection*, so the answer shown is no longer a sample of the
-model's distribution. Set Tries to 1 to see single samples.
+**Verified tries** (the maze and text tabs). A maze path can be checked: one simple path from S to G that keeps
+every pin, or not. A fill can be checked too: every word it touches is a word of the plays the model was trained
+on, or not. So these tabs draw several candidates in one batch (*Tries*), check each, and show the valid one the
+model itself finds likeliest; the strip under the board or passage shows every try, and the verdict says how many
+were valid. Each try is a sample; keeping the best valid one is *selection*, so the answer shown is no longer a
+sample of the model's distribution. Set Tries to 1 to see single samples.
 
 In the maze and text tabs, watch drafts (amber) turn solid when accepted (green), rejected drafts flash
 red, and their replacements appear (violet); the counter compares model calls with the one-token-at-a-time
