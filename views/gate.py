@@ -39,7 +39,7 @@ from views import cost, limits, runs
 log = logging.getLogger("studio.gate")
 
 BUDGET = 64.0  # the most a client can spend at once, in rows (views/cost.py): a spread of 64 draws
-REFILL_PER_S = 4.0  # and how fast it comes back: a default maze solve (8 tries) every two seconds
+REFILL_PER_S = 5.0  # and how fast it comes back: a default run (8 tries) in a new session every 2 s, with room
 NEW_SESSION = 1.0
 QUEUED_MODEL = 2
 QUEUED_OTHER = 8
@@ -332,7 +332,7 @@ def _evict(blocks, session: str) -> None:
 
 
 def from_environ(environ, streams: limits.Streams, trusted: list) -> Gate:
-    """The gate the environment asks for: SIGMA_CLIENT_BUDGET units per client (refilled over the same 16 s);
+    """The gate the environment asks for: SIGMA_CLIENT_BUDGET units per client (refilled over the same 12.8 s);
     SIGMA_RUNS_PER_CLIENT=N makes one address stand for N default clients (N x 4 units, N runs waiting):
     tests set it, since every test client is 127.0.0.1."""
     many = int(environ.get("SIGMA_RUNS_PER_CLIENT") or 0)
