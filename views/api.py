@@ -70,7 +70,7 @@ def finish_json(task: Task, value, frames: list[Frame]) -> dict:
 def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
     """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed, tries)`: its first argument is
     named after the task (`maze`, `text`), its defaults are the task's. tries > 1 draws that many candidates in
-    one batch where the task can check an answer (maze) and streams the kept one; ignored elsewhere."""
+    one batch where the task can check an answer (maze, text) and streams the kept one; ignored elsewhere."""
 
     def call(source: str, *args, **kwargs) -> Iterator[dict]:
         bound = signature.bind(source, *args, **kwargs)
@@ -121,7 +121,7 @@ def compare(
     """Race samplers on one input, seed, order and temperature (default: the task's): for each, steps,
     model calls, tokens, tokens per call, ms of model work, tokens/s, the log-likelihood of the fill (the
     model's l2r chain rule) and the verdict. samplers: any of sequential, burst, exact, exact-confident.
-    tries (1-16, maze): candidates per sampler in one batch, the likeliest valid kept (`tries_valid` says
+    tries (1-16; maze and text): candidates per sampler in one batch, the likeliest valid kept (`tries_valid` says
     how many were valid)."""
     the_task = get(task)
     temperature = the_task.defaults.temperature if temperature is None else temperature
