@@ -23,6 +23,24 @@ def test_a_fill_is_judged_by_the_whole_words_it_touches():
     assert lexicon.only_real_words(head + fill, [True] * len(head) + [False] * len(fill))
 
 
+def test_the_verdict_names_words_that_are_not_in_the_plays():
+    passage = tx.parse_passage("JULIET:\nO Romeo, Romeo, wherefore art thou {Romeo}?", 128)
+    ids, known = list(passage.ids), list(passage.known)
+    blank = known.index(False)
+    fake = tx.encode(" Zorblax")
+    invented = tx.TASK.verdict(
+        tx.Passage(ids[:blank] + fake + ids[blank + 1 :], known[:blank] + [False] * len(fake) + known[blank + 1 :]),
+        ids[:blank] + fake + ids[blank + 1 :],
+    )
+    assert (
+        invented.tone == "fair"
+        and "'Zorblax'" in invented.sentence
+        and invented.as_json()["unknown_words"] == ["Zorblax"]
+    )
+    real = tx.TASK.verdict(passage, ids)
+    assert real.tone == "good" and "Not words" not in real.sentence
+
+
 def test_the_shipped_word_list_is_the_training_plays_words():
     from train.words import training_words
 

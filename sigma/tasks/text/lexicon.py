@@ -43,7 +43,12 @@ def filled_words(text: str, spans: list[tuple[int, int]]) -> list[str]:
     return [m.group() for m in WORD.finditer(text) if any(m.start() < b and a < m.end() for a, b in spans)]
 
 
+def unknown_words(tokens: list[int], known: list[bool], vocab_size: int = VOCAB_SIZE) -> list[str]:
+    """The words the filled runs touch that are not words of the training plays, in order."""
+    words = known_words()
+    return [w for w in filled_words(*fill_spans(tokens, known, vocab_size)) if w.lower() not in words]
+
+
 def only_real_words(tokens: list[int], known: list[bool], vocab_size: int = VOCAB_SIZE) -> bool:
     """Whether every word the filled runs touch is a word of the training plays."""
-    words = known_words()
-    return all(w.lower() in words for w in filled_words(*fill_spans(tokens, known, vocab_size)))
+    return not unknown_words(tokens, known, vocab_size)

@@ -11,7 +11,7 @@ from sigma.settings import Settings
 from sigma.tasks.text.bpe import PAD, decode, get_encoding, piece
 from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lengths import choose_lengths
-from sigma.tasks.text.lexicon import only_real_words
+from sigma.tasks.text.lexicon import only_real_words, unknown_words
 from sigma.tasks.text.lines import line_break_mask
 from sigma.tasks.text.pads import knows_pads, pad_column, slot_lengths, with_slots
 from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
@@ -41,16 +41,20 @@ class Filled:
 
     tried: tuple[Candidate, ...] = ()  # the lengths tried for "[...]" blanks, best first
     blank_lengths: tuple[int, ...] = ()  # tokens in each "[...]" blank, by a model that knows the pad
+    unknown: tuple[str, ...] = ()  # words of the fill that are not words of the training plays
 
     @property
     def sentence(self) -> str:
         done = f"Done: the model wrote {plural(self.filled, 'token')}."
+        if self.unknown:
+            quoted = ", ".join(repr(w) for w in dict.fromkeys(self.unknown))
+            done = f"{done} Not words of the plays it learned from: {quoted}."
         if len(self.blank_lengths) == 1:
-            return f"{done[:-1]}; its [...] blank holds {plural(self.blank_lengths[0], 'token')}, as it chose."
+            return f"{done} Its [...] blank holds {plural(self.blank_lengths[0], 'token')}, as it chose."
         if self.blank_lengths:
             *first, last = self.blank_lengths
             held = ", ".join(str(n) for n in first) + f" and {last}"
-            return f"{done[:-1]}; its [...] blanks hold {held} tokens, as it chose."
+            return f"{done} Its [...] blanks hold {held} tokens, as it chose."
         if not self.tried:
             return done
         best, *others = self.tried
@@ -61,10 +65,10 @@ class Filled:
 
     @property
     def tone(self) -> str:
-        return "good"
+        return "fair" if self.unknown else "good"
 
     def as_json(self) -> dict:
-        out = {"text": self.text, "marked": self.marked, "message": self.sentence}
+        out = {"text": self.text, "marked": self.marked, "message": self.sentence, "unknown_words": list(self.unknown)}
         if self.tried:
             out["lengths"] = [c.as_json() for c in self.tried]
         if self.blank_lengths:
@@ -132,7 +136,8 @@ class TextTask:
     def verdict(self, passage: Passage, tokens: list[int]) -> Filled:
         written = sum(t != PAD for t, k in zip(tokens, passage.known, strict=True) if not k)
         lengths = slot_lengths(passage, tokens)
-        return Filled(decode(tokens), show_fill(tokens, passage.known), written, passage.tried, lengths)
+        unknown = tuple(unknown_words(tokens, list(passage.known), passage.vocab_size))
+        return Filled(decode(tokens), show_fill(tokens, passage.known), written, passage.tried, lengths, unknown)
 
     def accept(self, passage: Passage, tokens: list[int]) -> bool:
         """A fill is accepted when every word it touches is a word of the training plays (sigma.tasks.text.lexicon)."""
