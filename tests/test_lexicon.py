@@ -28,15 +28,10 @@ def test_the_verdict_names_words_that_are_not_in_the_plays():
     ids, known = list(passage.ids), list(passage.known)
     blank = known.index(False)
     fake = tx.encode(" Zorblax")
-    invented = tx.TASK.verdict(
-        tx.Passage(ids[:blank] + fake + ids[blank + 1 :], known[:blank] + [False] * len(fake) + known[blank + 1 :]),
-        ids[:blank] + fake + ids[blank + 1 :],
-    )
-    assert (
-        invented.tone == "fair"
-        and "'Zorblax'" in invented.sentence
-        and invented.as_json()["unknown_words"] == ["Zorblax"]
-    )
+    filled, marks = ids[:blank] + fake + ids[blank + 1 :], known[:blank] + [False] * len(fake) + known[blank + 1 :]
+    invented = tx.TASK.verdict(tx.Passage(filled, marks), filled)
+    assert invented.tone == "fair" and "'Zorblax'" in invented.sentence
+    assert invented.as_json()["unknown_words"] == ["Zorblax"]
     real = tx.TASK.verdict(passage, ids)
     assert real.tone == "good" and "Not words" not in real.sentence
 
