@@ -61,6 +61,7 @@ def launch(demo: gr.Blocks, **kwargs):
 
     os.environ["FORWARDED_ALLOW_IPS"] = ""  # the server must not rewrite the peer: limits.client_of decides
     trusted, streams = limits.trusted_proxies(), limits.Streams()
+    limits.header_deadline()
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=None, api_open=False)  # the gate bounds it
     gate.from_environ(os.environ, streams, trusted).install(demo)
     options = {

@@ -323,3 +323,23 @@ def test_large_runs_leave_the_last_slot_to_small_ones(express_url):
         t.join()
     assert set(RAN[:2]) == {"flood-a", "flood-b"} and RAN[2] == "small" and RAN[3] == "flood-c"
     assert all("complete" in out[tag] for tag in out), out
+
+
+def test_idle_and_slow_header_connections_are_closed(small_url, monkeypatch):
+    monkeypatch.setattr(limits, "HEADER_DEADLINE_S", 0.5)
+    host, port = small_url.removeprefix("http://").strip("/").split(":")
+
+    def closed_after(send: bytes) -> bool:
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            if send:
+                s.sendall(send)
+            s.settimeout(3)
+            try:
+                return s.recv(1024) == b""  # the server hung up
+            except TimeoutError:
+                return False
+
+    assert closed_after(b"")  # connected and said nothing
+    assert closed_after(b"GET / HTTP/1.1\r\nHost: x\r\n")  # headers that never end (slowloris)
+    with httpx.Client(timeout=5) as h:  # a real request on a fresh connection still gets its answer
+        assert h.get(small_url + "gradio_api/info").status_code == 200

@@ -11,6 +11,8 @@ Passed to Gradio's FastAPI app through `launch(app_kwargs=...)`, it
   BODY_DEADLINE_S to arrive (408), and JSON nested deeper than MAX_DEPTH (400; Python's parser would
   recurse out of its stack on a 30 000-level body and answer 500);
 - refuses uploads (403): the app takes no files;
+- closes a connection whose request headers have not all arrived HEADER_DEADLINE_S after it opened or after its
+  last response (`header_deadline`, on the HTTP/1.1 server itself: the middleware only ever sees whole headers);
 - keeps `Streams`: which sessions and events a client is reading right now, so that the gate can drop
   queued work nobody reads.
 
@@ -36,6 +38,7 @@ log = logging.getLogger("studio.limits")
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 64  # JSON nesting: the deepest real request is a list inside the data list
 BODY_DEADLINE_S = 10.0  # a whole body must arrive within this (a slow sender holds a connection)
+HEADER_DEADLINE_S = 10.0  # and a request's headers, from the connection or the last response on it
 PRIVATE = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KB; send a shorter input."
 TOO_DEEP = f"The request's JSON is nested more than {MAX_DEPTH} levels deep."
@@ -233,3 +236,37 @@ async def refuse(send, status: int, message: str, client: str, retry_after: floa
 
 def _short(text: str, n: int = 64) -> str:
     return text if len(text) <= n else text[:n] + "…"
+
+
+def header_deadline() -> None:
+    """Close HTTP/1.1 connections that send no complete request headers within HEADER_DEADLINE_S of opening or
+    of their last response: uvicorn's h11 server waits for them forever, so idle and slowloris connections
+    were held indefinitely. A connection streaming a response, or receiving a body, is never touched (the
+    body has its own deadline). Installed once per process on uvicorn's h11 protocol; idempotent."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    if getattr(H11Protocol, "sigma_header_deadline", False):
+        return
+    opened, completed = H11Protocol.connection_made, H11Protocol.on_response_complete
+
+    def arm(protocol) -> None:
+        protocol.sigma_phase = getattr(protocol, "sigma_phase", 0) + 1
+        protocol.loop.call_later(HEADER_DEADLINE_S, fire, protocol, protocol.sigma_phase)
+
+    def fire(protocol, phase: int) -> None:
+        waiting = protocol.sigma_phase == phase and protocol.conn.their_state is h11.IDLE
+        if waiting and not protocol.transport.is_closing():
+            log.info(refusal_line(408, (protocol.client or ("?",))[0], "no request headers in time: closed"))
+            protocol.transport.close()
+
+    def connection_made(self, transport) -> None:
+        opened(self, transport)
+        arm(self)
+
+    def on_response_complete(self) -> None:
+        completed(self)
+        arm(self)
+
+    H11Protocol.connection_made, H11Protocol.on_response_complete = connection_made, on_response_complete
+    H11Protocol.sigma_header_deadline = True
