@@ -15,6 +15,7 @@ from sigma.settings import Settings
 from views import api, export
 from views.handlers import run_handlers
 from views.models import SLOTS, ModelSlot
+from views.outputs import RunOutputs
 from views.view import TaskView
 
 LENGTH = 8
@@ -137,3 +138,24 @@ def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
     events = list(call("??????01", tries=3))
     assert events[-1]["finished"] and "message" in events[-1] and len(events[-1]["bits"]) == LENGTH
     assert events[-1]["tries"]["n"] == 3
+
+
+def test_an_edit_stops_an_animation_and_an_old_run_never_draws_over_a_new_input(bits_slot):
+    """The page's guarantee that it shows the current input, without relying on Gradio's cancellation race."""
+    from types import SimpleNamespace
+
+    from views.handlers import EDITS, Edits
+
+    on = run_handlers(VIEW)
+    run = list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 1))[-1].run
+    request = SimpleNamespace(session_hash="edit-test")
+    assert len(list(on.animate(run, "instant", "1??0????", request))) >= 1  # its own input: it plays
+    assert list(on.animate(run, "instant", "1???????", request)) == [RunOutputs.unchanged()]  # edited before
+    frames = on.animate(run, "slow", "1??0????", request)
+    next(frames)
+    EDITS.note("edit-test", "bits")  # the person types while it plays
+    assert list(frames) == []  # nothing more is drawn
+    table = Edits(capacity=2)
+    for session in ("a", "b", "c"):
+        table.note(session, "maze")
+    assert list(table.when) == [("b", "maze"), ("c", "maze")] and not table.since("a", "maze", -1.0)

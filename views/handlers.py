@@ -3,7 +3,9 @@ and the few handlers every tab shares. Per-task editing lives in each task's vie
 
 from __future__ import annotations
 
+import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,14 +42,41 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
     return view.draw(value, frame, order_map=order_map), status.progress(frame, said, tone), result
 
 
-def play(view: TaskView, value: Any, frames: list[Frame], speed: str) -> Iterator[RunOutputs]:
+class Edits:
+    """When each session last edited each tab's input, so that an animation of an older input stops at its next
+    frame. An edit also cancels the animation through Gradio, but under load a frame already under way could
+    still land after the edit's own output; this check does not depend on that race. Bounded: oldest first out."""
+
+    def __init__(self, capacity: int = 10_000):
+        self.when: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.capacity = capacity
+
+    def note(self, session: str | None, tab: str) -> None:
+        self.when[(session or "", tab)] = time.monotonic()
+        self.when.move_to_end((session or "", tab))
+        while len(self.when) > self.capacity:
+            self.when.popitem(last=False)
+
+    def since(self, session: str | None, tab: str, start: float) -> bool:
+        """Whether the session edited the tab's input after `start` (time.monotonic())."""
+        return self.when.get((session or "", tab), -math.inf) > start
+
+
+EDITS = Edits()
+
+
+def play(
+    view: TaskView, value: Any, frames: list[Frame], speed: str, stale: Callable[[], bool] = lambda: False
+) -> Iterator[RunOutputs]:
     """Play a computed run at the chosen speed. Except at "instant", each step takes two beats, its drafts
     and then what was accepted, rejected and replaced; a run lasts at least MIN_ANIMATION_S (a two-step run
-    can be followed by eye) and at most MAX_ANIMATION_S."""
+    can be followed by eye) and at most MAX_ANIMATION_S. It stops, drawing nothing more, once `stale()`."""
     delay, steps = SPEEDS.get(speed, 0.0), max(1, len(frames) - 1)
     beat = min(max(delay, MIN_ANIMATION_S.get(speed, 0.0) / steps), MAX_ANIMATION_S / steps) / 2 if delay else 0.0
     skip = gr.skip()
     for i, frame in enumerate(frames):
+        if stale():
+            return
         if beat and i > 0 and frame.drafted:
             drafts = replace(
                 frames[i - 1], step=frame.step, drafted=frame.drafted, accepted=[], rejected=None, replacement=None
@@ -55,6 +84,8 @@ def play(view: TaskView, value: Any, frames: list[Frame], speed: str) -> Iterato
             drawing, line, _ = _show(view, value, drafts)
             yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
             time.sleep(beat)
+            if stale():
+                return
         drawing, line, result = _show(view, value, frame)
         if frame.finished:
             scrub = gr.update(maximum=len(frames) - 1, value=len(frames) - 1, interactive=True)
@@ -92,15 +123,17 @@ def run_handlers(view: TaskView) -> RunHandlers:
         drawing, line, _ = _show(view, value, first)
         skip = gr.skip()
         yield RunOutputs(drawing, line, skip, skip, skip, skip, "")  # the last run's result goes as this one starts
-        yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames]), skip, skip, skip)
+        yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames], source), skip, skip, skip)
 
-    def animate(run: Run | None, speed: str):
+    def animate(run: Run | None, speed: str, source=None, request: gr.Request = None):
         """Play the run `start` kept; after a refused start there is none, and the refusal stays on the page
-        (a generator that yields nothing would blank every output)."""
-        if run is None:
+        (a generator that yields nothing would blank every output). An input edited since the run started wins:
+        an edit cancels the animation, but one Gradio starts after the cancel, or a frame under way, must not
+        draw over the new input either."""
+        if run is None or (source is not None and run.source != source):
             yield RunOutputs.unchanged()
             return
-        yield from play(view, run.value, run.frames, speed)
+        yield from play(view, run.value, run.frames, speed, _stale_after(request, task.name))
 
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
         """One step of the last run; with the order map, every settled position coloured by its step."""
@@ -110,10 +143,11 @@ def run_handlers(view: TaskView) -> RunHandlers:
         skip = gr.skip()
         return RunOutputs(drawing, line, skip, skip, skip, skip, result)
 
-    def replay(run: Run | None, speed: str):
+    def replay(run: Run | None, speed: str, request: gr.Request = None):
         if not run:
             raise ValueError(f"No run yet: press {button} first, then replay it.")
-        yield from play(view, run.value, run.frames, speed if speed != "instant" else "normal")
+        speed = speed if speed != "instant" else "normal"
+        yield from play(view, run.value, run.frames, speed, _stale_after(request, task.name))
 
     def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
@@ -164,6 +198,21 @@ def run_handlers(view: TaskView) -> RunHandlers:
         race_animate=reports(Raced)(_named(animate_race, f"{name}_race_animate")),
         export=reports(Shown)(_named(export_run, f"{name}_export")),
     )
+
+
+def _stale_after(request: gr.Request | None, tab: str) -> Callable[[], bool]:
+    """Whether the request's session has edited the tab's input since now (never, without a request)."""
+    start, session = time.monotonic(), getattr(request, "session_hash", None)
+    return lambda: request is not None and EDITS.since(session, tab, start)
+
+
+def note_edit(tab: str) -> Callable:
+    """The handler that records a session's edit of a tab's input (wired beside the edit itself)."""
+
+    def noted(request: gr.Request) -> None:
+        EDITS.note(request.session_hash, tab)
+
+    return _named(noted, f"{tab}_noted")
 
 
 def _named(fn: Callable, name: str) -> Callable:

@@ -198,11 +198,13 @@ def one_pass(model: SigmaGPT, tokens: list[int], known: list[bool], forbid: torc
 
 @dataclass
 class Run:
-    """The last finished run of a tab, as the page keeps it: which task, its parsed input, every frame."""
+    """The last finished run of a tab, as the page keeps it: which task, its parsed input, every frame, and the
+    input as the page sent it (so that nothing draws the run over an input typed since)."""
 
     task: str
     value: Any
     frames: list[Frame]
+    source: Any = None
 
     def frame(self, step: float) -> Frame:
         return self.frames[min(max(int(step), 0), len(self.frames) - 1)]
