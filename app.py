@@ -53,9 +53,10 @@ def build() -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **kwargs):
     """Queue and serve with the limits a shared Space needs: the door (views/limits.py: who the client is,
-    bodies over 64 KB, deep JSON and uploads refused) and the gate on the queue (views/gate.py: every queued
-    event priced and paid from its client's budget, at most two runs waiting per client, the model slots
-    served round-robin, unread runs dropped). `/run/` is closed: every call goes through the queue.
+    bodies over 64 KB, deep JSON, uploads and slow headers refused) and the gate on the queue (views/gate.py:
+    every queued event priced and paid from its client's budget, at most two runs waiting per client, the model
+    slots served round-robin with one kept for small runs, unread runs dropped). `/run/` is closed: every call
+    goes through the queue.
     Theme, CSS and head go to launch() in Gradio 6."""
     from views import gate  # (imported here: the rest of this file is the page's layout)
 
