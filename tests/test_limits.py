@@ -3,6 +3,7 @@ their own, and through a small app served by `app.launch` with a tiny budget, at
 loopback addresses as strangers would."""
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -153,16 +154,16 @@ def model_run(maze: str, sampler: str = "exact", num_orders: int = 5, tries: int
     return maze
 
 
-@pytest.fixture(scope="module")
-def small_url():
-    """A one-endpoint app behind app.launch: budget 6 units, so that 3 single-try runs spend it."""
+@contextlib.contextmanager
+def served(concurrency: int, budget: str, unread_s: float | None = None):
+    """`model_run` as /solve_maze behind app.launch, with `concurrency` model slots and a client budget."""
     with gr.Blocks() as demo:
-        gr.api(model_run, api_name="solve_maze", concurrency_id="model", concurrency_limit=2)
+        gr.api(model_run, api_name="solve_maze", concurrency_id="model", concurrency_limit=concurrency)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    saved, os.environ["SIGMA_CLIENT_BUDGET"] = os.environ.get("SIGMA_CLIENT_BUDGET"), "6"
-    unread, gate.UNREAD_S = gate.UNREAD_S, 0.3
+    saved, os.environ["SIGMA_CLIENT_BUDGET"] = os.environ.get("SIGMA_CLIENT_BUDGET"), budget
+    unread, gate.UNREAD_S = gate.UNREAD_S, gate.UNREAD_S if unread_s is None else unread_s
     try:
         app.launch(demo, prevent_thread_lock=True, quiet=True, server_port=port)
     finally:
@@ -172,6 +173,13 @@ def small_url():
         gate.UNREAD_S = unread
     yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def small_url():
+    """A one-endpoint app behind app.launch: budget 6 units, so that 3 single-try runs spend it."""
+    with served(2, "6", unread_s=0.3) as url:
+        yield url
 
 
 def stranger(address: str) -> httpx.Client:
@@ -283,20 +291,8 @@ def express_url():
     """The same endpoint with the app's slots (views/layout.CONCURRENCY) and a budget that affords large runs."""
     from views.layout import CONCURRENCY
 
-    with gr.Blocks() as demo:
-        gr.api(model_run, api_name="solve_maze", concurrency_id="model", concurrency_limit=CONCURRENCY)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    saved, os.environ["SIGMA_CLIENT_BUDGET"] = os.environ.get("SIGMA_CLIENT_BUDGET"), "64"
-    try:
-        app.launch(demo, prevent_thread_lock=True, quiet=True, server_port=port)
-    finally:
-        os.environ.pop("SIGMA_CLIENT_BUDGET")
-        if saved is not None:
-            os.environ["SIGMA_CLIENT_BUDGET"] = saved
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    with served(CONCURRENCY, "64") as url:
+        yield url
 
 
 def test_large_runs_leave_the_last_slot_to_small_ones(express_url):

@@ -20,10 +20,10 @@ import torch
 from sigma.model import SigmaGPT
 from sigma.sampling import sample
 from sigma.settings import Settings
-from sigma.tasks.text.bpe import PAD, decode
+from sigma.tasks.text.bpe import decode
 from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lines import line_break_mask
-from sigma.tasks.text.pads import knows_pads
+from sigma.tasks.text.pads import no_pads
 from sigma.tasks.text.passage import Passage, show_fill
 
 MAX_COMBINATIONS = 64
@@ -68,8 +68,8 @@ def choose_lengths(model: SigmaGPT, passage: Passage, settings: Settings) -> Pas
         tokens = torch.tensor(candidate.ids, dtype=torch.long)
         known = torch.tensor(candidate.known, dtype=torch.bool)
         forbid = line_break_mask(candidate.ids, candidate.known, model.config.vocab_size)
-        if knows_pads(model.config.vocab_size):
-            forbid[:, PAD] = True  # each candidate has its length: no pads
+        if (pads := no_pads(model.config.vocab_size)) is not None:
+            forbid |= pads  # each candidate has its length: no pads
         forbid = forbid.to(model.device)[None]
         out = sample(model, tokens[None].to(model.device), known[None].to(model.device), **run, forbid=forbid)
         filled = out.tokens[0].tolist()
