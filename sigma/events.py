@@ -33,6 +33,7 @@ class StepEvent:
     done: Tensor  # [B, T] settled positions, known ones included
     model_calls: Tensor  # [B] cumulative
     tokens_processed: Tensor  # [B] cumulative slots run through the model
+    log_likelihood: Tensor  # [B] nats of the settled positions given the known ones, along the settle order
     finished: bool = False
 
 
@@ -42,5 +43,6 @@ class SampleResult:
     model_calls: Tensor  # [B]
     steps: Tensor  # [B]
     tokens_processed: Tensor  # [B]
+    log_likelihood: Tensor  # [B] nats of the sampled positions given the known ones, along the settle order
     seconds: float
     events: list[StepEvent] = field(default_factory=list, repr=False)

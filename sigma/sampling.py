@@ -146,6 +146,7 @@ def stream(
             done=dec.done.clone(),
             model_calls=dec.model_calls.clone(),
             tokens_processed=dec.processed.clone(),
+            log_likelihood=run.log_likelihood.clone(),
             finished=len(rows) == 0,
         )
         if len(rows) == 0:
@@ -185,6 +186,7 @@ def sample(
         model_calls=last.model_calls,
         steps=steps,
         tokens_processed=last.tokens_processed,
+        log_likelihood=last.log_likelihood,
         seconds=time.perf_counter() - start,
         events=events,
     )

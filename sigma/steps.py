@@ -59,6 +59,8 @@ class SamplerRun:
         self.steps = torch.zeros(B, dtype=torch.long, device=dec.tokens.device)  # each row's own step count
         self.keys = self.steps  # this step's draw keys, per row of the step
         self.proposals = None if self.window is None else Proposals(B, T, V, dec.tokens.device)  # windowed only
+        # each row's chain-rule log-likelihood of what it settled, along the order it settled in
+        self.log_likelihood = torch.zeros(B, dtype=torch.float64, device=dec.tokens.device)
         device = dec.tokens.device.type
         measured = dec.model.config.call_cost_slots if device == "cpu" else None
         self.call_cost = measured or CALL_COST_SLOTS.get(device, CALL_COST_SLOTS["cuda"])
@@ -74,6 +76,14 @@ class SamplerRun:
         if self.window is None:
             return self._exact(rows, confident)
         return self._windowed(rows, confident)
+
+    def _score(self, rows: Tensor, logits: Tensor, tok: Tensor, counts: Tensor) -> None:
+        """Add to each row's log-likelihood its settled tokens tok[i, :counts[i]] under the untempered
+        logits [b, S, V] they were drawn or verified with: each slot's logits condition on the settled
+        prefix and the slots before it, so the sum is the chain rule along the settle order."""
+        lp = torch.log_softmax(logits[:, : tok.shape[1]].float(), dim=-1).gather(-1, tok[..., None])[..., 0]
+        settled = torch.arange(tok.shape[1], device=tok.device)[None, :] < counts[:, None]
+        self.log_likelihood.index_add_(0, rows, torch.where(settled, lp, 0.0).sum(dim=1).double())
 
     # -- draws: row i of the step draws with key self.keys[i] -----------------------------------
 
@@ -97,6 +107,7 @@ class SamplerRun:
         tok = self._draw(p, draws.DRAFT, pos)
         counts = torch.ones(len(rows), dtype=torch.long, device=pos.device)
         self.dec.settle(rows, presents, torch.arange(len(rows), device=pos.device), pos, tok, counts)
+        self._score(rows, logits, tok, counts)
         pd = p.gather(-1, tok[..., None])[..., 0]
         return self._describe(rows, pos, tok, pd, counts, counts)
 
@@ -121,9 +132,10 @@ class SamplerRun:
             idx = conf.argsort(dim=1, descending=True, stable=True)
             pos, valid, d = pos.gather(1, idx), valid.gather(1, idx), d.gather(1, idx)
             p = p.gather(1, idx[..., None].expand_as(p))
+            logits = logits.gather(1, idx[..., None].expand_as(logits))
         pd = p.gather(-1, d[..., None])[..., 0]
         m = valid.sum(dim=1)
-        self._settle_singles(rows, m, pos, d, q_presents)
+        self._settle_singles(rows, m, pos, d, q_presents, logits)
         accepted, shown, replaced = m.clamp(max=1), m.clamp(max=1), d.clone()
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
@@ -141,6 +153,7 @@ class SamplerRun:
             self._resample(tok, rejected, a, q, p[multi], keys)
             counts = a + rejected.long()
             self.dec.settle(vr, presents, torch.arange(len(vr), device=vr.device), pos[multi], tok, counts)
+            self._score(vr, logits, tok, counts)
             accepted[multi], shown[multi], replaced[multi] = a, m[multi], tok
         return self._describe(rows, pos, d, pd, accepted, shown, replaced)
 
@@ -195,6 +208,7 @@ class SamplerRun:
             tok[fresh, kf] = self._draw(q[fresh, kf], draws.FRESH, torch.zeros_like(kf), self.keys[fresh])
         counts = torch.where(a < k, a + 1, n_chain)
         dec.settle(rows, presents, torch.arange(len(rows), device=pos.device), cpos, tok, counts)
+        self._score(rows, logits, tok, counts)
         props.record(rows, a, torch.minimum(a + 1, k))
         conf = _confidence(logits)
         stale = (slot >= counts[:, None]) & drafting  # chain past the settled
@@ -231,16 +245,17 @@ class SamplerRun:
         tok = self._draw(q[ar, first][:, None], draws.DRAFT, settled)
         one = torch.ones_like(m)
         dec.settle(rows, presents, ar, settled, tok, one, start=first)
+        self._score(rows, logits[ar, first][:, None], tok, one)
         props.store(rows, pos[:, :S], valid[:, :S], q, conf)
         pd = q[ar, first].gather(-1, tok)
         return self._describe(rows, settled, tok, pd, one, one)
 
     def _burst(self, rows: Tensor) -> list[RowStep]:
         """The paper's step: drafts from the marginals, N orders verified in one pass, the longest run kept."""
-        pos, valid, p, d, q_presents, _ = self._drafts(rows)
+        pos, valid, p, d, q_presents, q_logits = self._drafts(rows)
         pd = p.gather(-1, d[..., None])[..., 0]
         m = valid.sum(dim=1)
-        self._settle_singles(rows, m, pos, d, q_presents)
+        self._settle_singles(rows, m, pos, d, q_presents, q_logits)
         s_pos, s_d, s_pd, accepted, shown = pos.clone(), d.clone(), pd.clone(), m.clamp(max=1), m.clamp(max=1)
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
@@ -278,19 +293,21 @@ class SamplerRun:
             flat = torch.arange(b, device=pos.device) * N + best
             counts = a.gather(1, best[:, None])[:, 0]
             self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
+            self._score(rows[multi], logits[flat], o_d[flat], counts)
             if self.proposals is not None:  # windowed: the acceptance history sizes the next window
                 self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, cut - 1))  # the first is free
             s_pos[multi, :K], s_d[multi, :K], s_pd[multi, :K] = o_pos[flat], o_d[flat], o_pd[flat]
             accepted[multi], shown[multi] = counts, cut
         return self._describe(rows, s_pos, s_d, s_pd, accepted, shown)
 
-    def _settle_singles(self, rows, m, pos, d, q_presents) -> None:
+    def _settle_singles(self, rows, m, pos, d, q_presents, logits) -> None:
         """Rows with one unsettled position take their draft outright (q = p): one call, one token.
         Their lone valid query slot is first in any layout, so the query's keys/values serve as is."""
         single = (m == 1).nonzero(as_tuple=True)[0]
         if len(single):
             ones = torch.ones(len(single), dtype=torch.long, device=pos.device)
             self.dec.settle(rows[single], q_presents, single, pos[single], d[single], ones)
+            self._score(rows[single], logits[single], d[single], ones)
 
     def _describe(self, rows, pos, tok, pd, accepted, shown, replacement=None) -> list[RowStep]:
         """What each row did this step: row i drafted pos/tok/pd[i, :shown[i]] [b, *] and kept the first

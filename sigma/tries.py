@@ -3,8 +3,8 @@
 A task that can check an answer (a maze path is valid or not, `Task.accept`) turns inference compute into
 correctness: N rows of one input are sampled together, each row its own draw (row i from seed + i, so the N
 tries are exactly the single runs of seeds s..s+N-1, and they share the passes they have in common), and the
-answer kept is the valid candidate with the highest log-likelihood under the model itself. Each candidate is a
-sample from the
+answer kept is the valid candidate with the highest log-likelihood under the model itself (summed by the
+sampler as it settles each token, along the order it settled them). Each candidate is a sample from the
 sampler; the choice among them is *selection*, so the kept answer does not follow the model's distribution
 (it follows that distribution conditioned on being valid, sharpened towards the likeliest). When no candidate
 is valid, the likeliest one is kept and `Tries.valid` says so.
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor
 
 from sigma.model import SigmaGPT
@@ -28,7 +27,7 @@ class Tries:
 
     chosen: int
     valid: list[bool]
-    log_likelihood: list[float]  # nats of the sampled positions given the known ones, along the run's order
+    log_likelihood: list[float]  # nats of the sampled positions given the known ones, along each row's settle order
     tokens: list[list[int]]
 
     @property
@@ -43,15 +42,11 @@ class Tries:
         return f"{self.n_valid} of {n} tries valid; the model's likeliest valid one is shown"
 
 
-@torch.inference_mode()
-def choose(
-    model: SigmaGPT, tokens: Tensor, known: Tensor, valid: list[bool], order: str = "random", seed: int = 0
-) -> Tries:
-    """Score candidates tokens [N, T] (known [T] or [N, T] marks the given positions) with the model's own
-    chain-rule log-likelihood along `order` (one pass), and keep the likeliest valid one (or the likeliest)."""
-    known = known.expand_as(tokens).to(tokens.device)
-    gen = torch.Generator(device=tokens.device).manual_seed(seed)
-    scores = model.log_prob(tokens, order=order, known=known, generator=gen).float().tolist()
+def choose(tokens: Tensor, valid: list[bool], log_likelihood: Tensor) -> Tries:
+    """Keep the likeliest valid candidate of tokens [N, T] (or the likeliest, when none is valid), ranked by
+    the run's own chain-rule log-likelihood [N] (`SampleResult.log_likelihood`: what the sampler summed as
+    it settled each row, so ranking costs no model pass)."""
+    scores = log_likelihood.tolist()
     pool = [i for i, ok in enumerate(valid) if ok] or list(range(len(valid)))
     chosen = max(pool, key=lambda i: (scores[i], -i))
     return Tries(chosen, list(valid), [round(s, 4) for s in scores], tokens.tolist())
@@ -73,4 +68,4 @@ def sample_tries(
     batch = tokens.expand(tries, -1), known.expand(tries, -1)
     out = sample(model, *batch, order=order, seed=seed, **settings)
     valid = [bool(accept(row)) for row in out.tokens.tolist()]
-    return out, choose(model, out.tokens, known, valid, order=order, seed=seed)
+    return out, choose(out.tokens, valid, out.log_likelihood)

@@ -43,8 +43,8 @@ def test_the_mix_draws_every_family_and_ends_anywhere():
 
 
 def test_unknown_family_is_named():
-    with pytest.raises(ValueError, match="unknown maze family 'spiral'"):
-        mf.make(9, 9, random.Random(0), "spiral")
+    with pytest.raises(ValueError, match="unknown maze family 'labyrinth'"):
+        mf.make(9, 9, random.Random(0), "labyrinth")
 
 
 def _brute_force_solvable(maze: mz.Maze) -> bool:
@@ -149,3 +149,22 @@ def test_the_tries_curve_reports_every_setting(tmp_path):
     rows = bench_maze.tries_curve(SigmaGPT(config).eval(), 1, lambda *a: None, curve)
     assert [(r["tries"], r["temperature"]) for r in rows] == list(curve)
     assert all(0 <= r["valid"] <= 1 and r["worst_family"] in mf.FAMILIES and r["ms_p50"] > 0 for r in rows)
+
+
+def test_around_the_wall_puts_the_goal_near_the_start_and_far_by_path():
+    """Training's hard placement: the goal moves to a cell at most two cells from the start as the crow flies
+    and more than four steps away along the corridors, or stays where it was when no cell is both."""
+    from sigma.tasks.maze.search import bfs
+    from train.maze_data import around_the_wall
+
+    rng = random.Random(3)
+    moved = 0
+    for _ in range(20):
+        maze = mf.make(9, 9, rng, "spiral")
+        before = maze.goal
+        around_the_wall(maze)
+        (r, c), (gr, gc) = maze.start, maze.goal
+        if maze.goal != before:
+            moved += 1
+            assert abs(r - gr) + abs(c - gc) <= 2 and bfs(maze, maze.start)[maze.goal] > 4
+    assert moved >= 10, moved  # spiral corridors lie a wall apart almost everywhere

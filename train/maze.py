@@ -74,6 +74,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--order", default="random", choices=["random", "l2r", "fractal", "curriculum"])
     p.add_argument("--curriculum", type=int, nargs=2, default=[0, 0], metavar=("START", "END"))
     p.add_argument("--waypoint-share", type=float, default=0.3)
+    p.add_argument(
+        "--around-share",
+        type=float,
+        default=0.1,
+        help="share of training mazes whose goal is moved behind a wall from the start (maze_data.around_the_wall)",
+    )
     p.add_argument("--eval-n", type=int, default=20, help="validation mazes of each family scored at each evaluation")
     p.add_argument(
         "--family",
@@ -126,7 +132,9 @@ def run(args: argparse.Namespace) -> None:
             maker = hard_maze
         else:
             maker = partial(mf.make, family=None if args.family == "mix" else args.family)
-        return maze_data.training_batch(h, w, batch, gen, args.waypoint_share, maker=maker)
+        return maze_data.training_batch(
+            h, w, batch, gen, args.waypoint_share, maker=maker, around_share=args.around_share
+        )
 
     def evaluate(m: SigmaGPT) -> dict:
         per_family = {

@@ -90,9 +90,9 @@ def frames(
         return
     kept = list(timed)
     release_memory()
-    last = kept[-1][0].tokens
-    valid = [bool(accept(row)) for row in last.tolist()]
-    tries = choose(model, last, known, valid, order=s.order, seed=s.seed)
+    last = kept[-1][0]
+    valid = [bool(accept(row)) for row in last.tokens.tolist()]
+    tries = choose(last.tokens, valid, last.log_likelihood)
     for frame in _row_frames(iter(kept), tries.chosen, known_list):
         if frame.finished:
             frame.tries = tries

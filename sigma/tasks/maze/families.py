@@ -153,19 +153,183 @@ def division_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
     return [e for e in lat.edges() if e not in cut]
 
 
+def aldous_broder_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """A random walk that keeps the edge into every node it enters first: uniform, like Wilson's."""
+    cur = rng.choice(lat.nodes())
+    seen, tree = {cur}, []
+    while len(seen) < lat.rows * lat.cols:
+        nxt = rng.choice(lat.neighbours(cur))
+        if nxt not in seen:
+            seen.add(nxt)
+            tree.append((cur, nxt))
+        cur = nxt
+    return tree
+
+
+def hunt_and_kill_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Walk to fresh nodes until stuck, then hunt row by row for a fresh node beside the maze: long corridors."""
+    cur = rng.choice(lat.nodes())
+    seen, tree = {cur}, []
+    while cur is not None:
+        fresh = [m for m in lat.neighbours(cur) if m not in seen]
+        if fresh:
+            nxt = rng.choice(fresh)
+            tree.append((cur, nxt))
+            seen.add(nxt)
+            cur = nxt
+            continue
+        cur = None
+        for node in lat.nodes():
+            inside = [m for m in lat.neighbours(node) if m in seen]
+            if node not in seen and inside:
+                tree.append((rng.choice(inside), node))
+                seen.add(node)
+                cur = node
+                break
+    return tree
+
+
+def growing_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Grow from the newest active node with probability p, else from a random one: between the
+    backtracker (p = 1) and Prim (p = 0), p drawn per maze."""
+    newest = rng.random()
+    start = rng.choice(lat.nodes())
+    seen, active, tree = {start}, [start], []
+    while active:
+        k = len(active) - 1 if rng.random() < newest else rng.randrange(len(active))
+        fresh = [m for m in lat.neighbours(active[k]) if m not in seen]
+        if not fresh:
+            active.pop(k)
+            continue
+        nxt = rng.choice(fresh)
+        tree.append((active[k], nxt))
+        seen.add(nxt)
+        active.append(nxt)
+    return tree
+
+
+def binary_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Every node opens towards one of two fixed directions (a corner pair drawn per maze): two open
+    sides, a strong diagonal bias."""
+    di, dj = rng.choice((-1, 1)), rng.choice((-1, 1))
+    tree = []
+    for i, j in lat.nodes():
+        options = [m for m in ((i + di, j), (i, j + dj)) if 0 <= m[0] < lat.rows and 0 <= m[1] < lat.cols]
+        if options:
+            tree.append(((i, j), rng.choice(options)))
+    return tree
+
+
+def sidewinder_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Row by row: runs carved sideways, each run closed by one passage into the previous row."""
+    tree = []
+    for i in range(lat.rows):
+        run = [(i, 0)]
+        for j in range(1, lat.cols + 1):
+            close = j == lat.cols or (i > 0 and rng.random() < 0.5)
+            if close:
+                if i > 0:
+                    a, b = rng.choice(run)
+                    tree.append(((a, b), (a - 1, b)))
+                run = [(i, j)]
+            else:
+                tree.append(((i, j - 1), (i, j)))
+                run.append((i, j))
+    return tree
+
+
+def eller_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """Eller's algorithm: one row at a time, sets joined sideways at random, every set going down at least
+    once; the last row joins what is left."""
+    label = {(0, j): j for j in range(lat.cols)}
+    fresh = lat.cols
+    tree = []
+    for i in range(lat.rows):
+        last = i == lat.rows - 1
+        for j in range(lat.cols - 1):
+            a, b = label[(i, j)], label[(i, j + 1)]
+            if a != b and (last or rng.random() < 0.5):
+                tree.append(((i, j), (i, j + 1)))
+                for k in range(lat.cols):
+                    if label[(i, k)] == b:
+                        label[(i, k)] = a
+        if last:
+            break
+        groups: dict[int, list[int]] = {}
+        for j in range(lat.cols):
+            groups.setdefault(label[(i, j)], []).append(j)
+        for name, cols in groups.items():
+            down = [j for j in cols if rng.random() < 0.4] or [rng.choice(cols)]
+            for j in down:
+                tree.append(((i, j), (i + 1, j)))
+                label[(i + 1, j)] = name
+        for j in range(lat.cols):
+            if (i + 1, j) not in label:
+                label[(i + 1, j)] = fresh
+                fresh += 1
+    return tree
+
+
+def spiral_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """One corridor through every node, spiralling in from a random corner and turning either way: the
+    longest paths a 9×9 maze can hold, start and goal often a wall apart."""
+    top, bottom, left, right = 0, lat.rows - 1, 0, lat.cols - 1
+    order = []
+    while top <= bottom and left <= right:
+        order += [(top, j) for j in range(left, right + 1)]
+        order += [(i, right) for i in range(top + 1, bottom + 1)]
+        if top < bottom:
+            order += [(bottom, j) for j in range(right - 1, left - 1, -1)]
+        if left < right:
+            order += [(i, left) for i in range(bottom - 1, top, -1)]
+        top, bottom, left, right = top + 1, bottom - 1, left + 1, right - 1
+    return _oriented_path(lat, order, rng)
+
+
+def serpentine_tree(lat: Lattice, rng: random.Random) -> list[Edge]:
+    """One corridor through every node, row after row, turning at each end (a boustrophedon)."""
+    order = [(i, j if i % 2 == 0 else lat.cols - 1 - j) for i in range(lat.rows) for j in range(lat.cols)]
+    return _oriented_path(lat, order, rng)
+
+
+def _oriented_path(lat: Lattice, order: list[Node], rng: random.Random) -> list[Edge]:
+    """The edges of a path through `order`, mirrored and transposed at random (square lattices only transpose)."""
+    flip_i, flip_j = rng.random() < 0.5, rng.random() < 0.5
+    transpose = lat.rows == lat.cols and rng.random() < 0.5
+
+    def place(node: Node) -> Node:
+        i, j = node
+        i, j = (lat.rows - 1 - i if flip_i else i), (lat.cols - 1 - j if flip_j else j)
+        return (j, i) if transpose else (i, j)
+
+    return [(place(a), place(b)) for a, b in zip(order[:-1], order[1:], strict=True)]
+
+
 TREES: dict[str, Callable[[Lattice, random.Random], list[Edge]]] = {
     "backtracker": backtracker_tree,
     "kruskal": kruskal_tree,
     "prim": prim_tree,
     "wilson": wilson_tree,
     "division": division_tree,
+    "aldous-broder": aldous_broder_tree,
+    "hunt-and-kill": hunt_and_kill_tree,
+    "growing-tree": growing_tree,
+    "binary-tree": binary_tree,
+    "sidewinder": sidewinder_tree,
+    "eller": eller_tree,
+    "spiral": spiral_tree,
+    "serpentine": serpentine_tree,
 }
 
 
+FIRST_TREES = ("backtracker", "division", "kruskal", "prim", "wilson")  # the trees braided and noisy mazes start from
+
+
 def perfect(h: int, w: int, rng: random.Random, tree: str | None = None) -> Walls:
-    """A perfect maze (exactly one path between any two free cells) from one spanning-tree algorithm."""
+    """A perfect maze (exactly one path between any two free cells) from one spanning-tree algorithm
+    (`tree`, or one of FIRST_TREES drawn at random, so that seeded sets stay the same as trees are added)."""
     lat = Lattice(h, w, rng)
-    return lat.carve(TREES[tree or rng.choice(sorted(TREES))](lat, rng))
+    return lat.carve(TREES[tree or rng.choice(FIRST_TREES)](lat, rng))
 
 
 # -- the other families ---------------------------------------------------------------------------
@@ -245,14 +409,39 @@ def open_field(h: int, w: int, rng: random.Random) -> Walls:
     return walls
 
 
+def cellular(h: int, w: int, rng: random.Random) -> Walls:
+    """A cave grown by the "Maze" cellular automaton (a free cell is born with exactly three free neighbours
+    and survives with one to five) from a random seed patch: winding, irregular passages."""
+    p = rng.uniform(0.3, 0.6)
+    free = [[rng.random() < p for _ in range(w)] for _ in range(h)]
+    for _ in range(rng.randint(4, 12)):
+        count = [
+            [
+                sum(free[a][b] for a in range(r - 1, r + 2) for b in range(c - 1, c + 2) if 0 <= a < h and 0 <= b < w)
+                - free[r][c]
+                for c in range(w)
+            ]
+            for r in range(h)
+        ]
+        free = [[count[r][c] == 3 or (free[r][c] and 1 <= count[r][c] <= 5) for c in range(w)] for r in range(h)]
+    return [[not cell for cell in row] for row in free]
+
+
+def _tree_family(name: str) -> Callable[[int, int, random.Random], Walls]:
+    return lambda h, w, rng: perfect(h, w, rng, name)
+
+
+# The first eleven families keep their order (seeded sets are drawn family by family, in this order).
 FAMILIES: dict[str, Callable[[int, int, random.Random], Walls]] = {
     "random": lambda h, w, rng: random_walls(h, w, rng, density=(0.2, 0.3)),
     "percolation": random_walls,
-    **{name: (lambda h, w, rng, _t=name: perfect(h, w, rng, _t)) for name in TREES},
+    **{name: _tree_family(name) for name in ("backtracker", "kruskal", "prim", "wilson", "division")},
     "braided": braided,
     "noisy": noisy_perfect,
     "rooms": rooms,
     "open": open_field,
+    **{name: _tree_family(name) for name in TREES if name not in FIRST_TREES},
+    "cellular": cellular,
 }
 
 
