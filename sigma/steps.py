@@ -23,13 +23,17 @@ def probabilities(logits: Tensor, temperature: float) -> Tensor:
     if temperature <= 0:
         return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
     logits = logits.float()
+    if temperature >= 1e-3:  # logits / t stays finite: one pass
+        return torch.softmax(logits / temperature if temperature != 1 else logits, dim=-1)
     # shifted so that a tiny temperature gives 0 / t = 0 and -x / t = -inf (a one-hot), never inf - inf
     return torch.softmax((logits - logits.amax(dim=-1, keepdim=True)) / temperature, dim=-1)
 
 
 def _confidence(logits: Tensor) -> Tensor:
-    """Max of the untempered distribution, so that greedy decoding can be ranked too: [..., V] -> [...]."""
-    return torch.softmax(logits.float(), dim=-1).max(dim=-1).values
+    """Max of the untempered distribution, so that greedy decoding can be ranked too: [..., V] -> [...]
+    (exp(max - logsumexp): the softmax itself is never built)."""
+    logits = logits.float()
+    return (logits.amax(dim=-1) - logits.logsumexp(dim=-1)).exp()
 
 
 def _residual(q: Tensor, p: Tensor) -> Tensor:
@@ -81,7 +85,8 @@ class SamplerRun:
         """Add to each row's log-likelihood its settled tokens tok[i, :counts[i]] under the untempered
         logits [b, S, V] they were drawn or verified with: each slot's logits condition on the settled
         prefix and the slots before it, so the sum is the chain rule along the settle order."""
-        lp = torch.log_softmax(logits[:, : tok.shape[1]].float(), dim=-1).gather(-1, tok[..., None])[..., 0]
+        logits = logits[:, : tok.shape[1]].float()
+        lp = logits.gather(-1, tok[..., None])[..., 0] - logits.logsumexp(dim=-1)
         settled = torch.arange(tok.shape[1], device=tok.device)[None, :] < counts[:, None]
         self.log_likelihood.index_add_(0, rows, torch.where(settled, lp, 0.0).sum(dim=1).double())
 
