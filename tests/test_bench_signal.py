@@ -52,13 +52,16 @@ def test_signal_bench_prints_every_figure(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     bench_signal.add_arguments(parser)
     flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--data", str(data)]
-    result = bench_signal.run(parser.parse_args([*flags, "--n", "3", "--draws", "2", "--threads", "0", "--json"]))
+    args = [*flags, "--n", "3", "--draws", "2", "--speed-n", "1", "--threads", "0", "--json"]
+    result = bench_signal.run(parser.parse_args(args))
     out = capsys.readouterr().out
     assert json.loads(out.strip().splitlines()[-1]) == result and "forecast:" not in out  # --json: no tables
     for task in ("forecast", "infill"):
         for who in ("sequential", "burst", "exact", "exact-confident", "baseline_l2r"):
             assert {"mae_ft", "in_90", "pit_90", "in_50", "repeats", "calls_per_step"} <= set(result[task][who])
         assert result[task]["sequential"]["calls_per_step"] == 1.0 and "exact" in result[task]["speedup"]
+        for regime in ("one_fill", "one_spread"):  # the page's regimes: one flight, alone or as the draws
+            assert result[task][regime]["speedup"]["sequential"] == 1.0 and result[task][regime]["ms"]["exact"] > 0
 
 
 def test_rank_calibration_is_unbiased_for_few_draws_on_a_grid_and_flags_overconfidence():
@@ -92,5 +95,6 @@ def test_the_shipped_test_flights_are_the_test_split_and_the_bench_runs_on_them(
     parser = argparse.ArgumentParser()
     bench_signal.add_arguments(parser)
     flags = ["--sigma", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2", "--draws", "2"]
+    flags += ["--speed-n", "0"]
     result = bench_signal.run(parser.parse_args([*flags, "--json"]))
     assert result["settings"]["flights"] == 2 and "exact" in result["forecast"]

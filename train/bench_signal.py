@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
 import torch
@@ -93,6 +94,20 @@ def figures(draws: Tensor, flights: Tensor, known: Tensor) -> dict:
     return out
 
 
+def one_flight_speed(model: SigmaGPT, flights: Tensor, known: Tensor, batch: int) -> dict:
+    """The page's regime: each flight on its own, as a batch of `batch` rows (1: a Fill; the draws: a Spread),
+    every sampler at temperature 1. Median milliseconds per flight and the speed-up against sequential."""
+    ms: dict[str, list[float]] = {sampler: [] for sampler in SAMPLERS}
+    for i in range(len(flights)):
+        rows, known_rows = flights[i : i + 1].expand(batch, -1), known[i : i + 1].expand(batch, -1)
+        for sampler in SAMPLERS:
+            start = time.perf_counter()
+            sample(model, rows, known_rows, sampler=sampler, order="random", temperature=1.0, seed=i)
+            ms[sampler].append(1000 * (time.perf_counter() - start))
+    median = {sampler: round(statistics.median(times), 1) for sampler, times in ms.items()}
+    return {"ms": median, "speedup": {s: round(median["sequential"] / median[s], 2) for s in SAMPLERS}}
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", default="checkpoints/signal", help="σ-GPT checkpoint")
     p.add_argument("--baseline", default="checkpoints/signal-l2r", help="left-to-right baseline checkpoint")
@@ -103,6 +118,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--n", type=int, default=64, help="test flights")
     p.add_argument("--draws", type=int, default=32, help="draws per flight (median, bands); the fan chart's 32")
+    p.add_argument("--speed-n", type=int, default=8, help="flights timed one at a time (a Fill, a Spread); 0 skips")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--json", action="store_true", help="print only the JSON line")
 
@@ -140,6 +156,10 @@ def run(args: argparse.Namespace) -> dict:
         say(f"  baseline l2r           {section['baseline_l2r']}")
         sequential = section["sequential"]["seconds"]
         section["speedup"] = {s: round(sequential / section[s]["seconds"], 2) for s in SAMPLERS}
+        if args.speed_n:
+            for name, batch in (("one_fill", 1), ("one_spread", args.draws)):
+                section[name] = one_flight_speed(sigma, flights[: args.speed_n], known[: args.speed_n], batch)
+                say(f"  {name} (each flight alone, {batch} row(s)) {section[name]}")
         result[task] = section
     print(json.dumps(result))
     return result
