@@ -5,13 +5,15 @@ overheads and the sampler's own work) plus one slot; the price of a slot is the 
 time in its number of slots. Their ratio is what the draft window weighs drafts against: `--write` records it in
 each checkpoint's config.json (`call_cost_slots`); a checkpoint without one uses `sigma.window.CALL_COST_SLOTS`.
 
-Tries: B copies of one maze sampled in one batch (the maze tab's verified tries, at its default
-settings), against one copy, on the same seeded mazes in one run: ms per batch, per row, and the ratio.
+Tries: B tries of one maze in one batch, checked and ranked (`sigma.tries.sample_tries`, the maze tab's verified
+tries at its default settings), against one try, on the same seeded mazes in one run: ms per batch, per row, and
+the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import statistics
@@ -23,6 +25,7 @@ import torch
 from sigma import SigmaGPT
 from sigma.decoder import Decoder
 from sigma.sampling import sample
+from sigma.tries import sample_tries
 from sigma.window import CALL_COST_SLOTS
 from train.loop import apply_threads
 
@@ -67,13 +70,17 @@ def tries_figures(model: SigmaGPT, n_mazes: int = 16, sizes=(1, 4, 8, 16), repea
     h, w = model.config.grid[1:] if model.config.grid else (9, 9)
     rng = random.Random(seed)
     families = list(mz.FAMILIES)
-    mazes = [mz.encode(mz.make(h, w, rng, families[i % len(families)])) for i in range(n_mazes)]
+    mazes = [mz.make(h, w, rng, families[i % len(families)]) for i in range(n_mazes)]
     settings = dict(sampler=d.sampler, temperature=d.temperature, window=d.window, order=d.order)
 
     def batch_ms(B: int, rep: int) -> float:
         start = time.perf_counter()
-        for i, (tokens, known) in enumerate(mazes):
-            sample(model, tokens.expand(B, -1), known.expand(B, -1), seed=1000 * rep + 16 * i, **settings)
+        for i, maze in enumerate(mazes):  # as the tab runs them: sampled, checked, the likeliest valid one kept
+            tokens, known = mz.encode(maze)
+            accept = functools.partial(mz.TASK.accept, maze)
+            sample_tries(
+                model, tokens, known, accept, B, seed=1000 * rep + 16 * i, forbid=mz.TASK.forbid(maze), **settings
+            )
         return 1000 * (time.perf_counter() - start) / len(mazes)
 
     batch_ms(sizes[0], 0)  # warm up
