@@ -145,9 +145,9 @@ def test_the_tries_curve_reports_every_setting(tmp_path):
 
     torch.manual_seed(0)
     config = SigmaConfig(vocab_size=mz.VOCAB_SIZE, block_size=162, n_layer=1, n_head=2, n_embd=16, grid=(2, 9, 9))
-    curve = ((1, 0.0), (2, 0.5))
+    curve = ((1, 0.0, "auto"), (2, 0.5, None))
     rows = bench_maze.tries_curve(SigmaGPT(config).eval(), 1, lambda *a: None, curve)
-    assert [(r["tries"], r["temperature"]) for r in rows] == list(curve)
+    assert [(r["tries"], r["temperature"], r["window"]) for r in rows] == list(curve)
     assert all(0 <= r["valid"] <= 1 and r["worst_family"] in mf.FAMILIES and r["ms_p50"] > 0 for r in rows)
 
 

@@ -179,7 +179,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 TUNING_SEED = 555  # the tries/temperature curve: apart from training validation (999) and the test sets
-CURVE = ((1, 0.0), (2, 0.3), (4, 0.3), (4, 0.5), (8, 0.3), (8, 0.5), (16, 0.5))  # (tries, temperature)
+# (tries, temperature, window): the draft window as the tab would set it ("auto") or none (unwindowed)
+CURVE = (
+    (1, 0.0, "auto"),
+    (1, 0.0, None),
+    (4, 0.5, "auto"),
+    (8, 0.5, "auto"),
+    (8, 0.5, None),
+    (8, 0.7, "auto"),
+    (16, 0.5, "auto"),
+    (16, 0.5, None),
+    (16, 0.7, "auto"),
+)
 
 
 def tries_curve(model: SigmaGPT, n: int, say, curve: tuple = CURVE) -> list[dict]:
@@ -187,13 +198,14 @@ def tries_curve(model: SigmaGPT, n: int, say, curve: tuple = CURVE) -> list[dict
     h, w = mz.grid_of(model)
     sets = family_sets(h, w, n, seed=TUNING_SEED)
     rows = []
-    for tries, temperature in curve:
-        settings = replace(mz.TASK.defaults, tries=tries, temperature=temperature)
+    for tries, temperature, window in curve:
+        settings = replace(mz.TASK.defaults, tries=tries, temperature=temperature, window=window)
         per_family = {name: run_verified(model, mazes, settings) for name, mazes in sets.items()}
         valid = {name: f["valid"] for name, f in per_family.items()}
         row = {
             "tries": tries,
             "temperature": temperature,
+            "window": window,
             "valid": round(statistics.mean(valid.values()), 4),
             "worst_family": min(valid, key=valid.get),
             "worst_valid": min(valid.values()),
