@@ -5,9 +5,9 @@ overheads and the sampler's own work) plus one slot; the price of a slot is the 
 time in its number of slots. Their ratio is what the draft window weighs drafts against: `--write` records it in
 each checkpoint's config.json (`call_cost_slots`); a checkpoint without one uses `sigma.window.CALL_COST_SLOTS`.
 
-Tries: B tries of one maze in one batch, checked and ranked (`sigma.tries.sample_tries`, the maze tab's verified
-tries at its default settings), against one try, on the same seeded mazes in one run: ms per batch, per row, and
-the ratio.
+Tries: B tries of one input in one batch, checked and ranked (`sigma.tries.sample_tries`, a tab's verified tries at
+its default settings), against one try, on the same seeded mazes (`tries`) and held-out passages (`tries_text`) in
+one run: ms per batch, per row, and the ratio.
 """
 
 from __future__ import annotations
@@ -61,27 +61,37 @@ def call_seconds(model: SigmaGPT, tokens: int = 64) -> float:
     return out.seconds / n
 
 
-def tries_figures(model: SigmaGPT, n_mazes: int = 16, sizes=(1, 4, 8, 16), repeats: int = 3, seed: int = 0) -> dict:
-    """Median ms per maze of B tries in one batch (the tab's defaults) over n_mazes seeded mazes of every
-    family, each B timed `repeats` times interleaved with the others so that load drifts hit all alike."""
+def maze_sources(model: SigmaGPT, n: int, seed: int = 0) -> list[str]:
+    """n seeded mazes, the families in turn, as the tab's ASCII."""
     from sigma.tasks import maze as mz
 
-    d = mz.TASK.defaults
-    h, w = model.config.grid[1:] if model.config.grid else (9, 9)
+    h, w = mz.grid_of(model)
     rng = random.Random(seed)
     families = list(mz.FAMILIES)
-    mazes = [mz.make(h, w, rng, families[i % len(families)]) for i in range(n_mazes)]
-    settings = dict(sampler=d.sampler, temperature=d.temperature, window=d.window, order=d.order)
+    return [mz.render(mz.make(h, w, rng, families[i % len(families)])) for i in range(n)]
+
+
+def text_sources(model: SigmaGPT, n: int) -> list[str]:
+    """n held-out passages of the text bench, each with a phrase blanked inside a line."""
+    from train.text_measures import bench_phrases
+
+    return [phrase.passage for phrase in bench_phrases(model, n)]
+
+
+def tries_figures(model: SigmaGPT, task, sources: list[str], sizes=(1, 4, 8, 16), repeats: int = 3) -> dict:
+    """Median ms per input of B tries in one batch at the task's defaults, as its tab runs them (sampled,
+    checked, the likeliest valid one kept), each B timed `repeats` times interleaved with the others so that
+    load drifts hit all alike."""
+    values = [task.resolve(task.parse(source, model), model, task.defaults) for source in sources]
+    engine = task.defaults.engine_kwargs()
 
     def batch_ms(B: int, rep: int) -> float:
         start = time.perf_counter()
-        for i, maze in enumerate(mazes):  # as the tab runs them: sampled, checked, the likeliest valid one kept
-            tokens, known = mz.encode(maze)
-            accept = functools.partial(mz.TASK.accept, maze)
-            sample_tries(
-                model, tokens, known, accept, B, seed=1000 * rep + 16 * i, forbid=mz.TASK.forbid(maze), **settings
-            )
-        return 1000 * (time.perf_counter() - start) / len(mazes)
+        for i, value in enumerate(values):
+            tokens, known = task.encode(value)
+            forbid, accept = task.forbid(value), functools.partial(task.accept, value)
+            sample_tries(model, tokens, known, accept, B, **engine | {"seed": 1000 * rep + 16 * i, "forbid": forbid})
+        return 1000 * (time.perf_counter() - start) / len(values)
 
     batch_ms(sizes[0], 0)  # warm up
     runs = {B: [] for B in sizes}
@@ -100,7 +110,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoints", nargs="+", default=["checkpoints/text", "checkpoints/maze"])
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
     p.add_argument("--tries", default="checkpoints/maze", help="maze checkpoint for the tries figures ('' skips)")
-    p.add_argument("--tries-mazes", type=int, default=16, help="seeded mazes per batch size")
+    p.add_argument("--tries-text", default="checkpoints/text", help="text checkpoint for the tries figures ('' skips)")
+    p.add_argument("--tries-inputs", type=int, default=16, help="seeded mazes (and held-out passages) per batch size")
     p.add_argument(
         "--write",
         action="store_true",
@@ -132,8 +143,16 @@ def run(args: argparse.Namespace) -> dict:
         print(path, result["models"][path], flush=True)
         if args.write:
             write_call_cost(path, result["models"][path]["call_cost_slots"])
-    if args.tries:
-        result["tries"] = tries_figures(SigmaGPT.from_pretrained(args.tries).eval(), args.tries_mazes)
-        print("tries", result["tries"], flush=True)
+    from sigma.tasks import maze as mz
+    from sigma.tasks import text as tx
+
+    for key, path, task, sources in (
+        ("tries", args.tries, mz.TASK, maze_sources),
+        ("tries_text", args.tries_text, tx.TASK, text_sources),
+    ):
+        if path:
+            model = SigmaGPT.from_pretrained(path).eval()
+            result[key] = tries_figures(model, task, sources(model, args.tries_inputs))
+            print(key, result[key], flush=True)
     print(json.dumps(result))
     return result
