@@ -256,53 +256,75 @@ class SamplerRun:
         return self._describe(rows, settled, tok, pd, one, one)
 
     def _burst(self, rows: Tensor) -> list[RowStep]:
-        """The paper's step: drafts from the marginals, N orders verified in one pass, the longest run kept."""
-        pos, valid, p, d, q_presents, q_logits = self._drafts(rows)
-        pd = p.gather(-1, d[..., None])[..., 0]
+        """The paper's step: drafts from the marginals, N orders verified in one pass, the longest run kept.
+
+        The candidate orders and the window come first (they never look at drafted values), so the query asks
+        only for the positions some order verifies: the drafts it skips would never be read. Each draft is keyed
+        by its position, so the step is the one a query of every position would take."""
+        dec = self.dec
+        pos, valid = dec.remaining(rows)
         m = valid.sum(dim=1)
-        self._settle_singles(rows, m, pos, d, q_presents, q_logits)
-        s_pos, s_d, s_pd, accepted, shown = pos.clone(), d.clone(), pd.clone(), m.clamp(max=1), m.clamp(max=1)
+        b, M = pos.shape
+        T = dec.tokens.shape[1]
+        N = self.num_orders if self.order == "random" else 1  # a fixed policy has one order
+        if N == 1 and self.order != "random":
+            key = torch.arange(M, device=pos.device, dtype=torch.float64).expand(b, N, M).clone()
+        else:  # each candidate order keyed by (order, position), so padding never shifts a row's draws
+            key = self._uniform(draws.ORDERS, torch.arange(N, device=pos.device)[None, :, None] * T + pos[:, None, :])
+        idx = (key + (~valid[:, None, :]).double() * 2).argsort(dim=2)  # [b, N, M]: each row's candidate orders
+        o_pos = pos[:, None, :].expand(b, N, M).gather(2, idx)
+        o_valid = valid[:, None, :].expand(b, N, M).gather(2, idx)
+        cut = m  # drafts verified along each order
+        if self.window is not None:  # only the first k drafts of every order
+            limit = None if self.window == "auto" else int(self.window)
+            cut = choose_window(self.proposals.alpha(rows), m, self.call_cost, limit=limit).clamp(min=1)
+        K = int(cut.max())
+        o_pos = o_pos[..., :K]
+        o_valid = o_valid[..., :K] & (torch.arange(K, device=pos.device) < cut[:, None, None])
+        # the query: every position some order verifies, ascending (a row with one position left has it first)
+        wanted = torch.zeros(b, T + 1, dtype=torch.bool, device=pos.device)
+        wanted.scatter_(1, torch.where(o_valid, o_pos, T).reshape(b, -1), True)
+        wanted = wanted[:, :T]
+        U = int(wanted.sum(dim=1).max())
+        q_pos = torch.where(wanted, torch.arange(T, device=pos.device), T).sort(dim=1).values[:, :U]
+        q_valid = q_pos < T
+        q_pos = q_pos.masked_fill(~q_valid, 0)
+        q_logits, q_presents = dec.query(rows, q_pos, q_valid)
+        p = probabilities(q_logits, self.temperature)
+        d = self._draw(p, draws.DRAFT, q_pos)
+        pd = p.gather(-1, d[..., None])[..., 0]
+        self._settle_singles(rows, m, q_pos, d, q_presents, q_logits)
+        s_pos, s_d, s_pd = q_pos[:, :1].clone(), d[:, :1].clone(), pd[:, :1].clone()  # what each row shows
+        accepted = shown = torch.ones_like(m)
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
-            b, M = len(multi), pos.shape[1]
-            T = self.dec.tokens.shape[1]
-            N = self.num_orders if self.order == "random" else 1  # a fixed policy has one order
-            if N == 1 and self.order != "random":
-                key = torch.arange(M, device=pos.device, dtype=torch.float64).expand(b, N, M).clone()
-            else:  # each candidate order keyed by (order, position), so padding never shifts a row's draws
-                index = torch.arange(N, device=pos.device)[None, :, None] * T + pos[multi, None, :]
-                key = self._uniform(draws.ORDERS, index, self.keys[multi])
-            key = key + (~valid[multi, None, :]).double() * 2
-            idx = key.argsort(dim=2)  # [b, N, M]: candidate orders of each row's drafts
-            take = lambda t: t[multi, None, :].expand(b, N, M).gather(2, idx).reshape(b * N, M)
-            o_pos, o_d, o_pd, o_valid = take(pos), take(d), take(pd), take(valid)
-            cut = m[multi]
-            if self.window is not None:  # verify only the first k drafts of every order
-                limit = None if self.window == "auto" else int(self.window)
-                cut = choose_window(self.proposals.alpha(rows[multi]), m[multi], self.call_cost, limit=limit)
-                cut = cut.clamp(min=1)
-                K = int(cut.max())
-                inside = torch.arange(K, device=pos.device)[None, :] < cut.repeat_interleave(N)[:, None]
-                o_pos, o_d, o_pd, o_valid = o_pos[:, :K], o_d[:, :K], o_pd[:, :K], o_valid[:, :K] & inside
-            vr = rows[multi].repeat_interleave(N)
-            logits, presents = self.dec.verify(vr, o_pos, o_d, o_valid)
+            slot_of = torch.zeros(b, T + 1, dtype=torch.long, device=pos.device)  # position -> its query slot
+            slot_of.scatter_(1, torch.where(q_valid, q_pos, T), torch.arange(U, device=pos.device).expand(b, U))
+            at = slot_of.gather(1, o_pos.reshape(b, -1))
+            o_d, o_pd = d.gather(1, at).view(b, N, K), pd.gather(1, at).view(b, N, K)
+            bm = len(multi)
+            flat_of = lambda t: t[multi].reshape(bm * N, K)
+            m_pos, m_d, m_pd, m_valid = flat_of(o_pos), flat_of(o_d), flat_of(o_pd), flat_of(o_valid)
+            vr = rows[multi].repeat_interleave(N)  # each order reads its row's cache
+            logits, presents = dec.verify(vr, m_pos, m_d, m_valid)
             q = probabilities(logits, self.temperature)
-            qd = q.gather(-1, o_d[..., None])[..., 0]
-            K = qd.shape[1]
+            qd = q.gather(-1, m_d[..., None])[..., 0]
             index = torch.arange(N, device=pos.device)[None, :, None] * T + torch.arange(K, device=pos.device)
-            u = self._uniform(draws.ACCEPT, index.expand(b, N, K), self.keys[multi]).reshape(b * N, K)
-            accept = (u * o_pd < qd) & o_valid
+            u = self._uniform(draws.ACCEPT, index.expand(bm, N, K), self.keys[multi]).reshape(bm * N, K)
+            accept = (u * m_pd < qd) & m_valid
             accept[:, 0] = True  # the first slot of every order is a draft's own query: q = p
-            a = _leading_run(accept).view(b, N)
+            a = _leading_run(accept).view(bm, N)
             best = a.argmax(dim=1)
-            flat = torch.arange(b, device=pos.device) * N + best
+            flat = torch.arange(bm, device=pos.device) * N + best
             counts = a.gather(1, best[:, None])[:, 0]
-            self.dec.settle(rows[multi], presents, flat, o_pos[flat], o_d[flat], counts)
-            self._score(rows[multi], logits[flat], o_d[flat], counts)
+            dec.settle(rows[multi], presents, flat, m_pos[flat], m_d[flat], counts)
+            self._score(rows[multi], logits[flat], m_d[flat], counts)
             if self.proposals is not None:  # windowed: the acceptance history sizes the next window
-                self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, cut - 1))  # the first is free
-            s_pos[multi, :K], s_d[multi, :K], s_pd[multi, :K] = o_pos[flat], o_d[flat], o_pd[flat]
-            accepted[multi], shown[multi] = counts, cut
+                self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, cut[multi] - 1))  # first free
+            s_pos, s_d, s_pd = (torch.cat([t, t.new_zeros(b, K - 1)], 1) for t in (s_pos, s_d, s_pd))
+            s_pos[multi], s_d[multi], s_pd[multi] = m_pos[flat], m_d[flat], m_pd[flat]
+            accepted, shown = accepted.clone(), shown.clone()
+            accepted[multi], shown[multi] = counts, cut[multi]
         return self._describe(rows, s_pos, s_d, s_pd, accepted, shown)
 
     def _settle_singles(self, rows, m, pos, d, q_presents, logits) -> None:

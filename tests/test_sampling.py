@@ -158,3 +158,13 @@ def test_the_runs_log_likelihood_is_the_chain_rule_along_its_settle_order(small_
     perm = torch.tensor([read[r, : int(known[r].sum())].tolist() + settled[r] for r in range(len(tokens))])
     expected = small_model.log_prob(out.tokens, order=perm, known=known)
     assert torch.allclose(out.log_likelihood.float(), expected, atol=1e-3), (out.log_likelihood, expected)
+
+
+@pytest.mark.parametrize("order", ["random", "l2r"])
+def test_a_windowed_burst_asks_only_for_the_positions_its_orders_verify(small_model, order):
+    """With one draft per order and one order (l2r) the query of a step holds one position and the verify one
+    slot: a slot per call, after the known prefix. With five random orders, at most five positions a query."""
+    tokens, known = batch(seed=6, B=3)
+    out = sample(small_model, tokens, known, sampler="burst", order=order, window=1, num_orders=5, seed=1)
+    per_call = 1 if order == "l2r" else 5
+    assert (out.tokens_processed <= known.sum(dim=1) + per_call * out.model_calls).all(), out.tokens_processed
