@@ -281,14 +281,7 @@ class SamplerRun:
         K = int(cut.max())
         o_pos = o_pos[..., :K]
         o_valid = o_valid[..., :K] & (torch.arange(K, device=pos.device) < cut[:, None, None])
-        # the query: every position some order verifies, ascending (a row with one position left has it first)
-        wanted = torch.zeros(b, T + 1, dtype=torch.bool, device=pos.device)
-        wanted.scatter_(1, torch.where(o_valid, o_pos, T).reshape(b, -1), True)
-        wanted = wanted[:, :T]
-        U = int(wanted.sum(dim=1).max())
-        q_pos = torch.where(wanted, torch.arange(T, device=pos.device), T).sort(dim=1).values[:, :U]
-        q_valid = q_pos < T
-        q_pos = q_pos.masked_fill(~q_valid, 0)
+        q_pos, q_valid = _distinct_positions(o_pos, o_valid, T)  # the query: what some order verifies
         q_logits, q_presents = dec.query(rows, q_pos, q_valid)
         p = probabilities(q_logits, self.temperature)
         d = self._draw(p, draws.DRAFT, q_pos)
@@ -298,9 +291,7 @@ class SamplerRun:
         accepted = shown = torch.ones_like(m)
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
-            slot_of = torch.zeros(b, T + 1, dtype=torch.long, device=pos.device)  # position -> its query slot
-            slot_of.scatter_(1, torch.where(q_valid, q_pos, T), torch.arange(U, device=pos.device).expand(b, U))
-            at = slot_of.gather(1, o_pos.reshape(b, -1))
+            at = _slots_of(o_pos, q_pos, q_valid, T)  # each order's drafts, read from the query's slots
             o_d, o_pd = d.gather(1, at).view(b, N, K), pd.gather(1, at).view(b, N, K)
             bm = len(multi)
             flat_of = lambda t: t[multi].reshape(bm * N, K)
@@ -371,6 +362,26 @@ def _by_position(pos: Tensor, valid: Tensor) -> Tensor:
     leading run): _by_position(tensor([[5, 2, 0]]), tensor([[True, True, False]])) -> tensor([[2, 5, 0]])"""
     pad = torch.iinfo(pos.dtype).max
     return pos.masked_fill(~valid, pad).sort(dim=1).values.masked_fill(~valid, 0)
+
+
+def _distinct_positions(pos: Tensor, valid: Tensor, T: int) -> tuple[Tensor, Tensor]:
+    """Each row's distinct positions among pos [b, ...] where valid, ascending and padded: (pos [b, U], valid
+    [b, U]). _distinct_positions(tensor([[[4, 1], [1, 0]]]), tensor([[[True, True], [True, False]]]), 5)
+    -> (tensor([[1, 4]]), tensor([[True, True]]))"""
+    b = pos.shape[0]
+    wanted = torch.zeros(b, T + 1, dtype=torch.bool, device=pos.device)
+    wanted.scatter_(1, torch.where(valid, pos, T).reshape(b, -1), True)
+    U = int(wanted[:, :T].sum(dim=1).max())
+    listed = torch.where(wanted[:, :T], torch.arange(T, device=pos.device), T).sort(dim=1).values[:, :U]
+    return listed.masked_fill(listed == T, 0), listed < T
+
+
+def _slots_of(pos: Tensor, listed: Tensor, listed_valid: Tensor, T: int) -> Tensor:
+    """The index in listed [b, U] of each of pos [b, ...] (flattened to [b, n]); 0 where it is not listed."""
+    b, U = listed.shape
+    slot = torch.zeros(b, T + 1, dtype=torch.long, device=pos.device)
+    slot.scatter_(1, torch.where(listed_valid, listed, T), torch.arange(U, device=pos.device).expand(b, U))
+    return slot.gather(1, pos.reshape(b, -1))
 
 
 def _slots(x: Tensor) -> Tensor:
