@@ -288,7 +288,7 @@ class SamplerRun:
         pd = p.gather(-1, d[..., None])[..., 0]
         self._settle_singles(rows, m, q_pos, d, q_presents, q_logits)
         s_pos, s_d, s_pd = q_pos[:, :1].clone(), d[:, :1].clone(), pd[:, :1].clone()  # what each row shows
-        accepted = shown = torch.ones_like(m)
+        accepted, shown = torch.ones_like(m), torch.ones_like(m)
         multi = (m > 1).nonzero(as_tuple=True)[0]
         if len(multi):
             at = _slots_of(o_pos, q_pos, q_valid, T)  # each order's drafts, read from the query's slots
@@ -314,7 +314,6 @@ class SamplerRun:
                 self.proposals.record(rows[multi], counts - 1, torch.minimum(counts, cut[multi] - 1))  # first free
             s_pos, s_d, s_pd = (torch.cat([t, t.new_zeros(b, K - 1)], 1) for t in (s_pos, s_d, s_pd))
             s_pos[multi], s_d[multi], s_pd[multi] = m_pos[flat], m_d[flat], m_pd[flat]
-            accepted, shown = accepted.clone(), shown.clone()
             accepted[multi], shown[multi] = counts, cut[multi]
         return self._describe(rows, s_pos, s_d, s_pd, accepted, shown)
 
