@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import math
 import time
-import typing
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -219,9 +218,9 @@ def noting(tab: str, edit: Callable) -> Callable:
         EDITS.note(getattr(request, "session_hash", None), tab)
         return edit(*inputs)
 
-    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     noted.__signature__ = inspect.Signature([*inspect.signature(edit).parameters.values(), request])
-    noted.__annotations__ = {**typing.get_type_hints(edit), "request": gr.Request}  # gr.EventData too, if asked
+    noted.__annotations__ = {"request": gr.Request}
     return _named(noted, edit.__name__)
 
 
