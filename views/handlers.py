@@ -3,7 +3,6 @@ and the few handlers every tab shares. Per-task editing lives in each task's vie
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections import OrderedDict
@@ -46,8 +45,7 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
 class Edits:
     """When each session last edited each tab's input, so that an animation of an older input stops at its next
     frame. An edit also cancels the animation through Gradio, but under load a frame already under way could
-    still land after the edit's own output; this check does not depend on that race, because the edit handler
-    records the edit before it answers (`noting`). Bounded: oldest first out."""
+    still land after the edit's own output; this check does not depend on that race. Bounded: oldest first out."""
 
     def __init__(self, capacity: int = 10_000):
         self.when: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -208,20 +206,13 @@ def _stale_after(request: gr.Request | None, tab: str) -> Callable[[], bool]:
     return lambda: request is not None and EDITS.since(session, tab, start)
 
 
-def noting(tab: str, edit: Callable) -> Callable:
-    """`edit`, an edit handler of the tab's input, that first records the session's edit (EDITS): its output (the
-    new input, "Ready") then reaches the page only after every animation of an older input has been told to stop.
-    Gradio hands the request in as the last argument (the parameter annotated gr.Request)."""
+def note_edit(tab: str) -> Callable:
+    """The handler that records a session's edit of a tab's input (wired beside the edit itself)."""
 
-    def noted(*args):
-        *inputs, request = args
-        EDITS.note(getattr(request, "session_hash", None), tab)
-        return edit(*inputs)
+    def noted(request: gr.Request) -> None:
+        EDITS.note(request.session_hash, tab)
 
-    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    noted.__signature__ = inspect.Signature([*inspect.signature(edit).parameters.values(), request])
-    noted.__annotations__ = {"request": gr.Request}
-    return _named(noted, edit.__name__)
+    return _named(noted, f"{tab}_noted")
 
 
 def _named(fn: Callable, name: str) -> Callable:

@@ -11,7 +11,7 @@ import gradio as gr
 
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from views import charts
-from views.handlers import SPEEDS, run_handlers
+from views.handlers import SPEEDS, note_edit, run_handlers
 from views.outputs import Raced, RunOutputs, Shown
 from views.view import TaskView
 
@@ -158,6 +158,7 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     model_work = MODEL_WORK
     started = button.click(on.start, [source, *settings], outputs, **model_work)
     animated = started.then(on.animate, [run_state, speed, source], outputs, concurrency_limit=None, **quiet)
+    source.change(note_edit(view.task.name), None, None, concurrency_limit=None, **quiet)
     scrubbed = [run_state, panel.step, panel.order_map]
     # a drag, a click on the track or a number typed in the box; while dragging only the latest step is drawn
     panel.step.input(on.scrub, scrubbed, outputs, concurrency_limit=None, trigger_mode="always_last", **quiet)

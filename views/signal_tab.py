@@ -7,7 +7,7 @@ import gradio as gr
 
 from sigma.tasks import signal as sg
 from views import layout, signal_view, status
-from views.handlers import clear_run, model_figure, noting, typed
+from views.handlers import clear_run, model_figure, typed
 from views.outputs import Edited, Shown
 
 VIEW = signal_view.VIEW
@@ -41,7 +41,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
     edited = list(Edited(profile, chart, panel.line, forecast, profile_box))
     outputs, runs = layout.wire_run(VIEW, forecast, profile, panel, run, settings, speed)
     show = typed(signal_view.edited, "signal_show")
-    profile_box.change(noting("signal", show), [profile_box], edited, cancels=runs, **layout.EDITS).then(
+    profile_box.change(show, [profile_box], edited, cancels=runs, **layout.EDITS).then(
         clear_run, None, outputs, **layout.EDITS
     )
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)

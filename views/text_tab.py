@@ -7,7 +7,7 @@ import gradio as gr
 
 from sigma.tasks import text as tx
 from views import layout, status, text_view
-from views.handlers import clear_run, noting
+from views.handlers import clear_run
 from views.outputs import Edited
 
 VIEW = text_view.VIEW
@@ -47,14 +47,13 @@ def build(demo: gr.Blocks) -> gr.HTML:
     outputs, runs = layout.wire_run(VIEW, fill, value, panel, run, settings, speed)
     edits = {**layout.EDITS, "cancels": runs}
     for event in (passage.change, max_length.release):
-        event(noting("text", text_view.on_edit), [passage, max_length], edited, api_name="text_parse", **edits).then(
+        event(text_view.on_edit, [passage, max_length], edited, api_name="text_parse", **edits).then(
             clear_run, None, outputs, **layout.EDITS
         )
-    tokens.click(noting("text", text_view.on_click), [value], edited, api_name="text_click", **edits).then(
+    tokens.click(text_view.on_click, [value], edited, api_name="text_click", **edits).then(
         clear_run, None, outputs, **layout.EDITS
     )
-    canvas = noting("text", text_view.on_canvas)
-    make_canvas.click(canvas, [canvas_n, pins], edited, api_name="text_canvas", **edits).then(
+    make_canvas.click(text_view.on_canvas, [canvas_n, pins], edited, api_name="text_canvas", **edits).then(
         clear_run, None, outputs, **layout.EDITS
     )
     demo.load(text_view.on_edit, [passage, max_length], edited, api_name="text_load", api_visibility="undocumented")
