@@ -141,21 +141,31 @@ def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
 
 
 def test_an_edit_stops_an_animation_and_an_old_run_never_draws_over_a_new_input(bits_slot):
-    """The page's guarantee that it shows the current input, without relying on Gradio's cancellation race."""
+    """The page's guarantee that it shows the current input: an edit stops the old run's animation and answers
+    only once that animation has returned (so its last frame is queued before the edit's output), and a run made
+    before an edit never plays."""
+    import threading
     from types import SimpleNamespace
 
-    from views.handlers import EDITS, Edits
+    from views.handlers import DISPLAYS, Displays
 
     on = run_handlers(VIEW)
-    run = list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 1))[-1].run
     request = SimpleNamespace(session_hash="edit-test")
+    run = list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 1, request))[-1].run
     assert len(list(on.animate(run, "instant", "1??0????", request))) >= 1  # its own input: it plays
     assert list(on.animate(run, "instant", "1???????", request)) == [RunOutputs.unchanged()]  # edited before
     frames = on.animate(run, "slow", "1??0????", request)
     next(frames)
-    EDITS.note("edit-test", "bits")  # the person types while it plays
-    assert list(frames) == []  # nothing more is drawn
-    table = Edits(capacity=2)
+    edit = threading.Thread(target=DISPLAYS.end, args=("edit-test", "bits"))
+    edit.start()  # the person types while it plays
+    edit.join(0.3)
+    assert edit.is_alive()  # the edit waits for the animation to return (up to 3 s) ...
+    assert list(frames) == []  # ... which draws nothing more once resumed
+    edit.join(1.0)
+    assert not edit.is_alive()
+    assert list(on.animate(run, "slow", "1??0????", request)) == [RunOutputs.unchanged()]  # made before the edit
+    assert list(on.replay(run, "slow", request)) == [RunOutputs.unchanged()]
+    table = Displays(capacity=2)
     for session in ("a", "b", "c"):
-        table.note(session, "maze")
-    assert list(table.when) == [("b", "maze"), ("c", "maze")] and not table.since("a", "maze", -1.0)
+        table.end(session, "maze")
+    assert list(table.editions) == [("b", "maze"), ("c", "maze")] and table.edition("a", "maze") == 0

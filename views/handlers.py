@@ -3,10 +3,10 @@ and the few handlers every tab shares. Per-task editing lives in each task's vie
 
 from __future__ import annotations
 
-import math
-import time
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,40 +42,94 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
     return view.draw(value, frame, order_map=order_map), status.progress(frame, said, tone), result
 
 
-class Edits:
-    """When each session last edited each tab's input, so that an animation of an older input stops at its next
-    frame. An edit also cancels the animation through Gradio, but under load a frame already under way could
-    still land after the edit's own output; this check does not depend on that race. Bounded: oldest first out."""
+@dataclass
+class Playing:
+    """One animation on the page: `stop` asks it to end at once, `over` says it has returned."""
 
-    def __init__(self, capacity: int = 10_000):
-        self.when: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self.capacity = capacity
-
-    def note(self, session: str | None, tab: str) -> None:
-        self.when[(session or "", tab)] = time.monotonic()
-        self.when.move_to_end((session or "", tab))
-        while len(self.when) > self.capacity:
-            self.when.popitem(last=False)
-
-    def since(self, session: str | None, tab: str, start: float) -> bool:
-        """Whether the session edited the tab's input after `start` (time.monotonic())."""
-        return self.when.get((session or "", tab), -math.inf) > start
+    stop: threading.Event
+    over: threading.Event
 
 
-EDITS = Edits()
+class Displays:
+    """Which run each session's tab may still draw. An edit of a tab's input (`end`) counts a new edition of it
+    and stops the animation playing there, then waits until that animation has returned: Gradio resumes a
+    playing generator only after it has queued the previous frame for the page, so every frame of the old run
+    is on its way before the edit's own output (the page then draws the new input last, whatever the load).
+    An animation of a run made before the latest edit never starts (`playing` gives None). Bounded: the
+    oldest session's editions go first."""
+
+    def __init__(self, capacity: int = 10_000, wait_s: float = 3.0):
+        self.lock = threading.Lock()
+        self.editions: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.now_playing: dict[tuple[str, str, str], Playing] = {}  # (session, tab, "run" or "race")
+        self.capacity, self.wait_s = capacity, wait_s
+
+    def edition(self, session: str | None, tab: str) -> int:
+        """How many edits the session has made to the tab's input (0 without a session: an API call)."""
+        with self.lock:
+            return self.editions.get((session or "", tab), 0) if session else 0
+
+    def end(self, session: str | None, tab: str) -> None:
+        """An edit: no run made before it may draw again; returns once the animation playing has stopped."""
+        if not session:
+            return
+        key = (session, tab)
+        with self.lock:
+            self.editions[key] = self.editions.get(key, 0) + 1
+            self.editions.move_to_end(key)
+            while len(self.editions) > self.capacity:
+                self.editions.popitem(last=False)
+            playing = [self.now_playing.get((*key, kind)) for kind in ("run", "race")]
+        for one in filter(None, playing):
+            one.stop.set()
+        for one in filter(None, playing):
+            one.over.wait(self.wait_s)
+
+    @contextmanager
+    def playing(
+        self, session: str | None, tab: str, edition: int, kind: str = "run"
+    ) -> Iterator[threading.Event | None]:
+        """Register an animation (of a run, or of a race) made at `edition`; yields the event that stops it, or
+        None when the input was edited since. A newer one of the same kind (a replay) stops the older first."""
+        key, me = (session or "", tab, kind), Playing(threading.Event(), threading.Event())
+        if not session:
+            yield me.stop
+            return
+        with self.lock:
+            if self.editions.get((session, tab), 0) != edition:
+                me = None
+            else:
+                older, self.now_playing[key] = self.now_playing.get(key), me
+        if me is None:
+            yield None
+            return
+        if older is not None:
+            older.stop.set()
+            older.over.wait(self.wait_s)
+        try:
+            yield me.stop
+        finally:
+            with self.lock:
+                if self.now_playing.get(key) is me:
+                    del self.now_playing[key]
+            me.over.set()
+
+
+DISPLAYS = Displays()
 
 
 def play(
-    view: TaskView, value: Any, frames: list[Frame], speed: str, stale: Callable[[], bool] = lambda: False
+    view: TaskView, value: Any, frames: list[Frame], speed: str, stop: threading.Event | None = None
 ) -> Iterator[RunOutputs]:
     """Play a computed run at the chosen speed. Except at "instant", each step takes two beats, its drafts
     and then what was accepted, rejected and replaced; a run lasts at least MIN_ANIMATION_S (a two-step run
-    can be followed by eye) and at most MAX_ANIMATION_S. It stops, drawing nothing more, once `stale()`."""
+    can be followed by eye) and at most MAX_ANIMATION_S. It stops, drawing nothing more, once `stop` is set."""
+    stop = stop or threading.Event()
     delay, steps = SPEEDS.get(speed, 0.0), max(1, len(frames) - 1)
     beat = min(max(delay, MIN_ANIMATION_S.get(speed, 0.0) / steps), MAX_ANIMATION_S / steps) / 2 if delay else 0.0
     skip = gr.skip()
     for i, frame in enumerate(frames):
-        if stale():
+        if stop.is_set():
             return
         if beat and i > 0 and frame.drafted:
             drafts = replace(
@@ -83,8 +137,7 @@ def play(
             )
             drawing, line, _ = _show(view, value, drafts)
             yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
-            time.sleep(beat)
-            if stale():
+            if stop.wait(beat):
                 return
         drawing, line, result = _show(view, value, frame)
         if frame.finished:
@@ -93,7 +146,7 @@ def play(
             yield RunOutputs(drawing, line, scrub, skip, steps_chart, calls_chart, result)
         elif i == 0 or beat:
             yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
-            time.sleep(beat)
+            stop.wait(beat)
 
 
 @dataclass(frozen=True)
@@ -114,26 +167,32 @@ def run_handlers(view: TaskView) -> RunHandlers:
     task, slot = view.task, SLOTS[view.task.name]
     button = view.run_label
 
-    def start_run(source, sampler, order, num_orders, temperature, seed, tries):
+    def start_run(source, sampler, order, num_orders, temperature, seed, tries, request: gr.Request = None):
         """Model work only: the input at once, then every frame computed; `animate` plays them after,
         outside the model slots, so that an animation's pauses never hold up another person's run."""
+        edition = DISPLAYS.edition(_session(request), task.name)
         settings = task.defaults.chosen(sampler, order, num_orders, temperature, seed, tries)
         value, run_frames = start(task, model_of(slot), source, settings)
         first = next(run_frames)
         drawing, line, _ = _show(view, value, first)
         skip = gr.skip()
         yield RunOutputs(drawing, line, skip, skip, skip, skip, "")  # the last run's result goes as this one starts
-        yield RunOutputs(skip, skip, skip, Run(task.name, value, [first, *run_frames], source), skip, skip, skip)
+        yield RunOutputs(
+            skip, skip, skip, Run(task.name, value, [first, *run_frames], source, edition), skip, skip, skip
+        )
 
     def animate(run: Run | None, speed: str, source=None, request: gr.Request = None):
         """Play the run `start` kept; after a refused start there is none, and the refusal stays on the page
         (a generator that yields nothing would blank every output). An input edited since the run started wins:
-        an edit cancels the animation, but one Gradio starts after the cancel, or a frame under way, must not
-        draw over the new input either."""
+        the run never plays, or stops where it is (`Displays`)."""
         if run is None or (source is not None and run.source != source):
             yield RunOutputs.unchanged()
             return
-        yield from play(view, run.value, run.frames, speed, _stale_after(request, task.name))
+        with DISPLAYS.playing(_session(request), task.name, run.edition) as stop:
+            if stop is None:
+                yield RunOutputs.unchanged()
+                return
+            yield from play(view, run.value, run.frames, speed, stop)
 
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
         """One step of the last run; with the order map, every settled position coloured by its step."""
@@ -147,7 +206,11 @@ def run_handlers(view: TaskView) -> RunHandlers:
         if not run:
             raise ValueError(f"No run yet: press {button} first, then replay it.")
         speed = speed if speed != "instant" else "normal"
-        yield from play(view, run.value, run.frames, speed, _stale_after(request, task.name))
+        with DISPLAYS.playing(_session(request), task.name, run.edition) as stop:
+            if stop is None:
+                yield RunOutputs.unchanged()
+                return
+            yield from play(view, run.value, run.frames, speed, stop)
 
     def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
@@ -161,21 +224,27 @@ def run_handlers(view: TaskView) -> RunHandlers:
         probs = one_pass(model, tokens, known, task.forbid(value))
         return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
 
-    def start_race(source, samplers, order, num_orders, temperature, seed) -> Raced:
+    def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None) -> Raced:
+        edition = DISPLAYS.edition(_session(request), task.name)
         settings = task.defaults.chosen(task.defaults.sampler, order, num_orders, temperature, seed, 1)
         value, lanes = race(task, model_of(slot), source, settings, samplers)
-        return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes))
+        return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes, edition))
 
-    def animate_race(kept, speed: str):
+    def animate_race(kept, speed: str, request: gr.Request = None):
         if kept is None:
             yield Raced(gr.skip(), gr.skip(), gr.skip())  # the refusal stays on the page
             return
-        value, lanes = kept
-        ticks = clock(lanes)
-        pause = min(SPEEDS.get(speed, 0.0) / 2, RACE_S / max(1, len(ticks)))
-        for calls in ticks if pause else ticks[-1:]:
-            yield Raced(race_html(view, value, lanes, calls), gr.skip(), gr.skip())
-            time.sleep(pause)
+        value, lanes, edition = kept
+        with DISPLAYS.playing(_session(request), task.name, edition, kind="race") as stop:
+            if stop is None:
+                yield Raced(gr.skip(), gr.skip(), gr.skip())
+                return
+            ticks = clock(lanes)
+            pause = min(SPEEDS.get(speed, 0.0) / 2, RACE_S / max(1, len(ticks)))
+            for calls in ticks if pause else ticks[-1:]:
+                yield Raced(race_html(view, value, lanes, calls), gr.skip(), gr.skip())
+                if stop.wait(pause):
+                    return
         said = " · ".join(f"{lane.sampler}: {lane.figures()['tokens_per_call']} tokens/call" for lane in lanes)
         yield Raced(gr.skip(), status.message(f"Race over. {said}.", "info"), gr.skip())
 
@@ -200,19 +269,17 @@ def run_handlers(view: TaskView) -> RunHandlers:
     )
 
 
-def _stale_after(request: gr.Request | None, tab: str) -> Callable[[], bool]:
-    """Whether the request's session has edited the tab's input since now (never, without a request)."""
-    start, session = time.monotonic(), getattr(request, "session_hash", None)
-    return lambda: request is not None and EDITS.since(session, tab, start)
+def _session(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
 
 
-def note_edit(tab: str) -> Callable:
-    """The handler that records a session's edit of a tab's input (wired beside the edit itself)."""
+def end_display(tab: str) -> Callable:
+    """The first handler of every edit of a tab's input: no older run of the tab draws on the page again."""
 
-    def noted(request: gr.Request) -> None:
-        EDITS.note(request.session_hash, tab)
+    def ended(request: gr.Request) -> None:
+        DISPLAYS.end(_session(request), tab)
 
-    return _named(noted, f"{tab}_noted")
+    return _named(ended, f"{tab}_edited")
 
 
 def _named(fn: Callable, name: str) -> Callable:

@@ -11,7 +11,7 @@ import gradio as gr
 
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from views import charts
-from views.handlers import SPEEDS, note_edit, run_handlers
+from views.handlers import SPEEDS, clear_run, end_display, run_handlers
 from views.outputs import Raced, RunOutputs, Shown
 from views.view import TaskView
 
@@ -139,8 +139,8 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
 
 def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: list, speed) -> tuple[list, list]:
     """A tab's run: model work in the shared model group, then the animation outside it; replay, scrub
-    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order, and the events that an
-    edit of the input must cancel (a run or animation of the old input must not draw over the new one)."""
+    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order, and the model work that an
+    edit of the input cancels (its animations stop through `wire_edit`)."""
     on = run_handlers(view)
     outputs = list(
         RunOutputs(
@@ -157,18 +157,24 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     quiet = {"api_visibility": "undocumented"}
     model_work = MODEL_WORK
     started = button.click(on.start, [source, *settings], outputs, **model_work)
-    animated = started.then(on.animate, [run_state, speed, source], outputs, concurrency_limit=None, **quiet)
-    source.change(note_edit(view.task.name), None, None, concurrency_limit=None, **quiet)
+    started.then(on.animate, [run_state, speed, source], outputs, concurrency_limit=None, **quiet)
     scrubbed = [run_state, panel.step, panel.order_map]
     # a drag, a click on the track or a number typed in the box; while dragging only the latest step is drawn
     panel.step.input(on.scrub, scrubbed, outputs, concurrency_limit=None, trigger_mode="always_last", **quiet)
     panel.order_map.change(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
     panel.export.click(on.export, [run_state], [panel.exported, panel.line], concurrency_limit=None, **quiet)
     raced = list(Raced(panel.race_view, panel.line, panel.race_state))
-    panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:5]], raced, **model_work).then(
-        on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet
-    )
-    replayed = panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
+    raced_start = panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:5]], raced, **model_work)
+    raced_start.then(on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet)
+    panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
-    return outputs, [started, animated, replayed]
+    return outputs, [started, raced_start]
+
+
+def wire_edit(trigger, tab: str, edit, inputs: list, edited: list, run_outputs: list, cancels: list, **named):
+    """An edit of a tab's input: first the old run's display ends (its model work cancelled, its animation
+    stopped and waited for, so none of its frames can land after the new input), then `edit` draws the new
+    input, then the old run is forgotten."""
+    ended = trigger(end_display(tab), None, None, cancels=cancels, **EDITS)
+    ended.then(edit, inputs, edited, **{**EDITS, **named}).then(clear_run, None, run_outputs, **EDITS)

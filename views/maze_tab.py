@@ -5,7 +5,6 @@ from __future__ import annotations
 import gradio as gr
 
 from views import layout, maze_view, status
-from views.handlers import clear_run
 from views.models import MAZE
 from views.outputs import Clicked, Edited
 
@@ -39,8 +38,8 @@ def build(demo: gr.Blocks) -> gr.HTML:
     outputs, runs = layout.wire_run(VIEW, solve, maze, panel, run, settings, speed)
     clicked = list(Clicked(ascii_box, panel.line))
     board.click(maze_view.on_click, [ascii_box, mode], clicked, api_name="maze_click", **layout.EDITS)
-    ascii_box.change(maze_view.on_edit, [ascii_box], edited, cancels=runs, api_name="maze_show", **layout.EDITS).then(
-        clear_run, None, outputs, **layout.EDITS
+    layout.wire_edit(
+        ascii_box.change, VIEW.task.name, maze_view.on_edit, [ascii_box], edited, outputs, runs, api_name="maze_show"
     )
     new.click(maze_view.on_new, [family], [ascii_box], api_name="maze_new", **layout.EDITS)
     demo.load(maze_view.on_edit, [ascii_box], edited, api_name="maze_load", api_visibility="undocumented")

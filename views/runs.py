@@ -199,12 +199,14 @@ def one_pass(model: SigmaGPT, tokens: list[int], known: list[bool], forbid: torc
 @dataclass
 class Run:
     """The last finished run of a tab, as the page keeps it: which task, its parsed input, every frame, and the
-    input as the page sent it (so that nothing draws the run over an input typed since)."""
+    input as the page sent it and how many edits of it the session had made (so that nothing draws the run over
+    an input typed since; views.handlers.Displays)."""
 
     task: str
     value: Any
     frames: list[Frame]
     source: Any = None
+    edition: int = 0
 
     def frame(self, step: float) -> Frame:
         return self.frames[min(max(int(step), 0), len(self.frames) - 1)]

@@ -7,7 +7,7 @@ import gradio as gr
 
 from sigma.tasks import signal as sg
 from views import layout, signal_view, status
-from views.handlers import clear_run, model_figure, typed
+from views.handlers import model_figure, typed
 from views.outputs import Edited, Shown
 
 VIEW = signal_view.VIEW
@@ -41,9 +41,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
     edited = list(Edited(profile, chart, panel.line, forecast, profile_box))
     outputs, runs = layout.wire_run(VIEW, forecast, profile, panel, run, settings, speed)
     show = typed(signal_view.edited, "signal_show")
-    profile_box.change(show, [profile_box], edited, cancels=runs, **layout.EDITS).then(
-        clear_run, None, outputs, **layout.EDITS
-    )
+    layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, outputs, runs)
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)
     spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
     spread.click(spread_of, [profile, *settings], list(Shown(spread_plot, panel.line)), **layout.MODEL_WORK)

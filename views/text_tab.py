@@ -45,15 +45,15 @@ def build(demo: gr.Blocks) -> gr.HTML:
     # tokenize, click, canvas, fill (and scrub, replay, inspect); an edit ends the old run and forgets it
     edited = list(Edited(value, tokens, panel.line, fill, passage))
     outputs, runs = layout.wire_run(VIEW, fill, value, panel, run, settings, speed)
-    edits = {**layout.EDITS, "cancels": runs}
-    for event in (passage.change, max_length.release):
-        event(text_view.on_edit, [passage, max_length], edited, api_name="text_parse", **edits).then(
-            clear_run, None, outputs, **layout.EDITS
-        )
-    tokens.click(text_view.on_click, [value], edited, api_name="text_click", **edits).then(
-        clear_run, None, outputs, **layout.EDITS
-    )
-    make_canvas.click(text_view.on_canvas, [canvas_n, pins], edited, api_name="text_canvas", **edits).then(
+    parsed = [passage, max_length]
+    for trigger, edit, inputs, name in (
+        (passage.change, text_view.on_edit, parsed, "text_parse"),
+        (max_length.release, text_view.on_edit, parsed, "text_parse"),
+        (make_canvas.click, text_view.on_canvas, [canvas_n, pins], "text_canvas"),
+    ):
+        layout.wire_edit(trigger, VIEW.task.name, edit, inputs, edited, outputs, runs, api_name=name)
+    # a click writes the passage box (its change ends the old run's display as above); it needs its own event data
+    tokens.click(text_view.on_click, [value], edited, api_name="text_click", cancels=runs, **layout.EDITS).then(
         clear_run, None, outputs, **layout.EDITS
     )
     demo.load(text_view.on_edit, [passage, max_length], edited, api_name="text_load", api_visibility="undocumented")
