@@ -3,6 +3,7 @@ page's run handlers (start, animate, scrub, export) and through the API, with no
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from sigma.settings import Settings
 from views import api, export
 from views.handlers import run_handlers
 from views.models import SLOTS, ModelSlot
-from views.outputs import RunOutputs
+from views.outputs import Edited, RunOutputs
 from views.view import TaskView
 
 LENGTH = 8
@@ -141,9 +142,9 @@ def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
 
 
 def test_an_edit_stops_an_animation_and_an_old_run_never_draws_over_a_new_input(bits_slot):
-    """The page's guarantee that it shows the current input: an edit stops the old run's animation and answers
-    only once that animation has returned (so its last frame is queued before the edit's output), and a run made
-    before an edit never plays."""
+    """The page's guarantee that it shows the current input: an edit that changes the input stops the old run's
+    animation and answers only once that animation has returned (so its last frame is queued before the edit's
+    output); a run made before such an edit never plays; an edit to the same value ends nothing."""
     import threading
     from types import SimpleNamespace
 
@@ -151,12 +152,14 @@ def test_an_edit_stops_an_animation_and_an_old_run_never_draws_over_a_new_input(
 
     on = run_handlers(VIEW)
     request = SimpleNamespace(session_hash="edit-test")
+    assert DISPLAYS.end("edit-test", "bits", "1??0????") is True  # the page shows this input
     run = list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 1, request))[-1].run
     assert len(list(on.animate(run, "instant", "1??0????", request))) >= 1  # its own input: it plays
     assert list(on.animate(run, "instant", "1???????", request)) == [RunOutputs.unchanged()]  # edited before
+    assert DISPLAYS.end("edit-test", "bits", "1??0????") is False  # the same text written back: nothing ends
     frames = on.animate(run, "slow", "1??0????", request)
     next(frames)
-    edit = threading.Thread(target=DISPLAYS.end, args=("edit-test", "bits"))
+    edit = threading.Thread(target=DISPLAYS.end, args=("edit-test", "bits", "1???????"))
     edit.start()  # the person types while it plays
     edit.join(0.3)
     assert edit.is_alive()  # the edit waits for the animation to return (up to 3 s) ...
@@ -165,7 +168,48 @@ def test_an_edit_stops_an_animation_and_an_old_run_never_draws_over_a_new_input(
     assert not edit.is_alive()
     assert list(on.animate(run, "slow", "1??0????", request)) == [RunOutputs.unchanged()]  # made before the edit
     assert list(on.replay(run, "slow", request)) == [RunOutputs.unchanged()]
+    assert list(on.start("1??0????", "exact", "random", 5, 1.0, 0, 1, request)) == [RunOutputs.unchanged()]
     table = Displays(capacity=2)
     for session in ("a", "b", "c"):
-        table.end(session, "maze")
-    assert list(table.editions) == [("b", "maze"), ("c", "maze")] and table.edition("a", "maze") == 0
+        table.end(session, "maze", "x")
+    assert list(table.shown) == [("b", "maze"), ("c", "maze")]
+
+
+def test_an_edit_stops_a_run_between_two_model_steps(bits_slot):
+    import threading
+    from types import SimpleNamespace
+
+    from views.handlers import DISPLAYS
+
+    on = run_handlers(VIEW)
+    request = SimpleNamespace(session_hash="stop-test")
+    DISPLAYS.end("stop-test", "bits", "????????")
+    run = on.start("????????", "sequential", "random", 5, 1.0, 0, 1, request)
+    next(run)  # the input drawn at once; the model steps come next
+    edit = threading.Thread(target=DISPLAYS.end, args=("stop-test", "bits", "1???????"))
+    edit.start()
+    edit.join(0.3)
+    assert edit.is_alive()  # waiting for the run to see the stop
+    assert list(run) == []  # no kept run, nothing drawn
+    edit.join(1.0)
+    assert not edit.is_alive()
+
+
+def test_an_edit_handler_clears_the_run_only_when_the_input_changed(bits_slot):
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from views.handlers import ending
+
+    def edit(text: str) -> Edited:
+        return Edited(text, f"<b>{text}</b>", "Ready", gr.update(interactive=True))
+
+    handler = ending("bits", edit)
+    assert list(inspect.signature(handler).parameters) == ["text", "request"]  # where Gradio puts the request
+    request = SimpleNamespace(session_hash="clear-test")
+    first, echo, other = (handler(text, request) for text in ("10101010", "10101010", "11111111"))
+    assert first[:3] == ("10101010", "<b>10101010</b>", "Ready") and len(first) == len(Edited._fields) + 6
+    run = len(Edited._fields) + 1  # after the scrub slider
+    assert first[run] is None and other[run] is None  # the kept run goes with the old input
+    assert all(out == gr.skip() for out in echo)  # an echo of the same value changes nothing on the page

@@ -188,3 +188,25 @@ def test_twenty_quick_clicks_sent_together_make_twenty_pins():
     text = signal_pin("0, ...", gr.EventData(None, {"index": 20, "strokes": clicks}))
     profile = sg.parse_profile(text)
     assert sum(profile.known) == 1 + 20 and all(profile.known[step] for step in range(20, 120, 5))
+
+
+def test_a_spread_nobody_reads_stops_between_steps(tiny):
+    """The fan chart's draws run step by step under the page's cancellation hook, so a spread whose reader left
+    stops at its next step instead of running all its draws to the end."""
+    from views import signal_view as sv
+    from views.runs import STOPPED
+
+    profile = sg.TASK.parse(sg.examples()[2], tiny)
+    checks = []
+
+    def gone() -> bool:
+        checks.append(1)
+        return True
+
+    token = STOPPED.set(gone)
+    try:
+        with pytest.raises(TimeoutError, match="nobody is reading"):
+            sv.draws(tiny, profile, replace(sg.TASK.spread, seed=3), n=4)
+    finally:
+        STOPPED.reset(token)
+    assert checks == [1]  # stopped after its first step

@@ -13,8 +13,9 @@ function Gradio resolved. `/run/` and `/api/` are closed to queued functions by 
   ago, so a client with a run waiting never waits behind more than one run of each other client.
 - Runs priced above SMALL_PRICE hold at most LARGE_SLOTS of the slots at once: the last slot is kept for small
   runs (a default maze solve or text fill), so a user's quick run never waits behind long spreads and races.
-- A model run whose result nobody has opened UNREAD_S after it was queued is dropped before it starts; a
-  running one whose reader left stops at its next step, STOP_S later (views.runs.STOPPED).
+- A model run starts only once its client reads its results (a stream is open for it): one nobody has opened
+  UNREAD_S after it was queued is dropped without costing any model work; a running one whose reader left
+  stops at its next step, STOP_S later (views.runs.STOPPED).
 - A client keeps at most SESSIONS sessions in Gradio's session store: a flood of new sessions evicts the
   flooder's own oldest, not someone else's.
 
@@ -142,7 +143,7 @@ class Gate:
         def fair_get_events():
             self.drop_unread()
             self.reorder()
-            held = self.hold_large()
+            held = self.hold_large() + self.hold_unread()
             try:
                 got = get_events()
             finally:
@@ -242,9 +243,9 @@ class Gate:
             self.sessions.popitem(last=False)
 
     def stopped(self, event) -> Callable[[], bool]:
-        """The run's cancellation check (views.runs.STOPPED): true once nobody has read it for STOP_S, counting
-        from UNREAD_S after it started, so that a reader has time to open its stream."""
-        grace = {"until": time.monotonic() + self.unread_s}
+        """The run's cancellation check (views.runs.STOPPED): true once nobody has read it for STOP_S (it started
+        with a reader: `hold_unread`)."""
+        grace = {"until": time.monotonic() + STOP_S}
 
         def check() -> bool:
             now = time.monotonic()
@@ -282,6 +283,15 @@ class Gate:
             return []
         waiting = self.model_queue()
         held = [e for e in waiting if is_large(e)]
+        for e in held:
+            waiting.remove(e)
+        return held
+
+    def hold_unread(self) -> list:
+        """Take the waiting model runs that nobody reads yet out of line, so that no model work is done for a
+        client who is not there; the caller puts them back (drop_unread ends them after `unread_s`)."""
+        waiting = self.model_queue()
+        held = [e for e in waiting if not self.streams.reading(e.session_hash, e._id)]
         for e in held:
             waiting.remove(e)
         return held

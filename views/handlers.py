@@ -3,7 +3,9 @@ and the few handlers every tab shares. Per-task editing lives in each task's vie
 
 from __future__ import annotations
 
+import inspect
 import threading
+import typing
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,52 +53,61 @@ class Playing:
 
 
 class Displays:
-    """Which run each session's tab may still draw. An edit of a tab's input (`end`) counts a new edition of it
-    and stops the animation playing there, then waits until that animation has returned: Gradio resumes a
-    playing generator only after it has queued the previous frame for the page, so every frame of the old run
-    is on its way before the edit's own output (the page then draws the new input last, whatever the load).
-    An animation of a run made before the latest edit never starts (`playing` gives None). Bounded: the
-    oldest session's editions go first."""
+    """What each session's tab may still draw. The page's input changes only through an edit (`end`), which
+    counts a new edition of the tab when the value really changed, stops the run computing or the animation
+    playing there, and waits until it has returned: Gradio resumes a generator only after it has queued its
+    previous output for the page, so everything the old run sends is on its way before the edit's own output,
+    and the page draws the new input last, whatever the load. A run whose input is no longer the page's
+    (`edition_of` gives None), or an animation of a run made at an older edition (`playing` gives None), never
+    starts. An edit that leaves the value as it was (a write-back of the same text) ends nothing, so a run
+    started just after the first edit survives its echo. Bounded: the oldest session's entries go first."""
 
     def __init__(self, capacity: int = 10_000, wait_s: float = 3.0):
         self.lock = threading.Lock()
-        self.editions: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self.shown: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()  # -> (edition, input value)
         self.now_playing: dict[tuple[str, str, str], Playing] = {}  # (session, tab, "run" or "race")
         self.capacity, self.wait_s = capacity, wait_s
 
-    def edition(self, session: str | None, tab: str) -> int:
-        """How many edits the session has made to the tab's input (0 without a session: an API call)."""
+    def edition_of(self, session: str | None, tab: str, source: Any) -> int | None:
+        """The tab's edition when `source` is the input the page shows (0 without a session: an API call);
+        None when an edit has replaced it."""
         with self.lock:
-            return self.editions.get((session or "", tab), 0) if session else 0
+            edition, shown = self.shown.get((session or "", tab), (0, source))
+        return edition if not session or shown == source else None
 
-    def end(self, session: str | None, tab: str) -> None:
-        """An edit: no run made before it may draw again; returns once the animation playing has stopped."""
+    def end(self, session: str | None, tab: str, value: Any) -> bool:
+        """An edit to `value`: unless the page shows that (valid) value already, nothing made before it may
+        draw again; returns True once the run or animation under way has stopped, False for no change."""
         if not session:
-            return
+            return True
         key = (session, tab)
         with self.lock:
-            self.editions[key] = self.editions.get(key, 0) + 1
-            self.editions.move_to_end(key)
-            while len(self.editions) > self.capacity:
-                self.editions.popitem(last=False)
+            if value is not None and key in self.shown and self.shown[key][1] == value:
+                return False
+            self.shown[key] = (self.shown.get(key, (0, None))[0] + 1, value)
+            self.shown.move_to_end(key)
+            while len(self.shown) > self.capacity:
+                self.shown.popitem(last=False)
             playing = [self.now_playing.get((*key, kind)) for kind in ("run", "race")]
         for one in filter(None, playing):
             one.stop.set()
         for one in filter(None, playing):
             one.over.wait(self.wait_s)
+        return True
 
     @contextmanager
     def playing(
-        self, session: str | None, tab: str, edition: int, kind: str = "run"
+        self, session: str | None, tab: str, edition: int | None, kind: str = "run"
     ) -> Iterator[threading.Event | None]:
-        """Register an animation (of a run, or of a race) made at `edition`; yields the event that stops it, or
-        None when the input was edited since. A newer one of the same kind (a replay) stops the older first."""
+        """Register a run or its animation (kind "run"), or a race's (kind "race"), made at `edition`; yields
+        the event that stops it, or None when the input was edited since. A newer one of the same kind (another
+        run, a replay) stops the older one first."""
         key, me = (session or "", tab, kind), Playing(threading.Event(), threading.Event())
-        if not session:
-            yield me.stop
+        if not session or edition is None:
+            yield None if edition is None else me.stop
             return
         with self.lock:
-            if self.editions.get((session, tab), 0) != edition:
+            if self.shown.get((session, tab), (0, None))[0] != edition:
                 me = None
             else:
                 older, self.now_playing[key] = self.now_playing.get(key), me
@@ -169,17 +180,24 @@ def run_handlers(view: TaskView) -> RunHandlers:
 
     def start_run(source, sampler, order, num_orders, temperature, seed, tries, request: gr.Request = None):
         """Model work only: the input at once, then every frame computed; `animate` plays them after,
-        outside the model slots, so that an animation's pauses never hold up another person's run."""
-        edition = DISPLAYS.edition(_session(request), task.name)
+        outside the model slots, so that an animation's pauses never hold up another person's run. An edit
+        of the input stops it between two model steps, drawing nothing more (`Displays`)."""
+        edition = DISPLAYS.edition_of(_session(request), task.name, source)
         settings = task.defaults.chosen(sampler, order, num_orders, temperature, seed, tries)
-        value, run_frames = start(task, model_of(slot), source, settings)
-        first = next(run_frames)
-        drawing, line, _ = _show(view, value, first)
         skip = gr.skip()
-        yield RunOutputs(drawing, line, skip, skip, skip, skip, "")  # the last run's result goes as this one starts
-        yield RunOutputs(
-            skip, skip, skip, Run(task.name, value, [first, *run_frames], source, edition), skip, skip, skip
-        )
+        with DISPLAYS.playing(_session(request), task.name, edition) as stop:
+            if stop is None:
+                yield RunOutputs.unchanged()
+                return
+            value, run_frames = start(task, model_of(slot), source, settings)
+            frames = [next(run_frames)]
+            drawing, line, _ = _show(view, value, frames[0])
+            yield RunOutputs(drawing, line, skip, skip, skip, skip, "")  # the last run's result goes as it starts
+            for frame in run_frames:
+                if stop.is_set():
+                    return
+                frames.append(frame)
+            yield RunOutputs(skip, skip, skip, Run(task.name, value, frames, source, edition), skip, skip, skip)
 
     def animate(run: Run | None, speed: str, source=None, request: gr.Request = None):
         """Play the run `start` kept; after a refused start there is none, and the refusal stays on the page
@@ -225,7 +243,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None) -> Raced:
-        edition = DISPLAYS.edition(_session(request), task.name)
+        edition = DISPLAYS.edition_of(_session(request), task.name, source)
         settings = task.defaults.chosen(task.defaults.sampler, order, num_orders, temperature, seed, 1)
         value, lanes = race(task, model_of(slot), source, settings, samplers)
         return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes, edition))
@@ -273,23 +291,30 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def end_display(tab: str) -> Callable:
-    """The first handler of every edit of a tab's input: no older run of the tab draws on the page again."""
+def ending(tab: str, edit: Callable[..., Edited]) -> Callable:
+    """`edit` (the tab's inputs -> Edited) as the handler of an edit of the tab's input. When the value changed,
+    the old run's display ends first (`Displays.end`) and the run is forgotten (its scrub, charts, result and
+    export clear) in the same event, so that no late clear can wipe a run started after the edit; when it did
+    not (an echo of a write-back), nothing on the page changes. Outputs: Edited, then RunOutputs from `step` on."""
+    n = len(inspect.signature(edit).parameters)
 
-    def ended(request: gr.Request) -> None:
-        DISPLAYS.end(_session(request), tab)
+    def ended(*args):
+        values, request = args[:n], (args[n] if len(args) > n else None)
+        edited = edit(*values)
+        if DISPLAYS.end(_session(request), tab, edited.value):
+            return (*edited, *RunOutputs.cleared()[2:])
+        return (*[gr.skip()] * len(edited), *RunOutputs.unchanged()[2:])
 
-    return _named(ended, f"{tab}_edited")
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+    ended.__signature__ = inspect.Signature([*inspect.signature(edit).parameters.values(), request])
+    hints = {k: v for k, v in typing.get_type_hints(edit).items() if k != "return"}
+    ended.__annotations__ = {**hints, "request": gr.Request}  # Gradio passes the request where it is named
+    return _named(ended, edit.__name__)
 
 
 def _named(fn: Callable, name: str) -> Callable:
     fn.__name__ = fn.__qualname__ = name
     return fn
-
-
-def clear_run() -> RunOutputs:
-    """What an edit leaves: no run (its result, scrub and charts go with the input they came from)."""
-    return RunOutputs.cleared()
 
 
 def banners(*tasks: str) -> Callable[[], tuple[str, ...]]:

@@ -83,7 +83,7 @@ def frames(
         first.finished = True
         return
     events = stream(model, tokens.expand(n, -1), known.expand(n, -1), **s.engine_kwargs(), forbid=forbid)
-    timed = _timed(events)
+    timed = bounded(events)
     if n == 1:
         yield from _row_frames(timed, 0, known_list)
         release_memory()
@@ -99,7 +99,7 @@ def frames(
         yield frame
 
 
-def _timed(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
+def bounded(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
     """Each event with the seconds of model work so far; TimeoutError past TIME_LIMIT_S, or between steps once
     the STOPPED hook (set by views.gate for the run it started) says nobody is reading."""
     seconds = 0.0

@@ -20,14 +20,14 @@ import plotly.graph_objects as go
 import torch
 
 from sigma import SigmaGPT
-from sigma.sampling import sample
+from sigma.sampling import stream
 from sigma.settings import Settings
 from sigma.tasks import signal as sg
 from sigma.tasks.signal import Profile
 from sigma.words import plural
 from views import charts, status
 from views.models import SLOTS, model_of
-from views.runs import Frame, check_cost
+from views.runs import Frame, bounded, check_cost
 from views.view import TaskView
 
 WIDTH, HEIGHT = 640, 260  # the SVG's own units; it scales to its box
@@ -295,11 +295,10 @@ def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg
     if problem:
         raise ValueError(problem)
     tokens, known = sg.TASK.encode(profile)
-    s = settings
-    out = sample(
-        model, tokens.expand(n, -1).to(model.device), known.expand(n, -1).to(model.device), **s.engine_kwargs()
-    )
-    return profile, out.tokens.cpu().tolist()
+    rows = (tokens.expand(n, -1).to(model.device), known.expand(n, -1).to(model.device))
+    for event, _ in bounded(stream(model, *rows, **settings.engine_kwargs())):  # stops when nobody reads it
+        last = event
+    return profile, last.tokens.cpu().tolist()
 
 
 def quantiles(samples: list[list[int]]) -> dict[str, list[float]]:

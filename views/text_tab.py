@@ -7,7 +7,6 @@ import gradio as gr
 
 from sigma.tasks import text as tx
 from views import layout, status, text_view
-from views.handlers import clear_run
 from views.outputs import Edited
 
 VIEW = text_view.VIEW
@@ -52,9 +51,9 @@ def build(demo: gr.Blocks) -> gr.HTML:
         (make_canvas.click, text_view.on_canvas, [canvas_n, pins], "text_canvas"),
     ):
         layout.wire_edit(trigger, VIEW.task.name, edit, inputs, edited, outputs, runs, api_name=name)
-    # a click writes the passage box (its change ends the old run's display as above); it needs its own event data
-    tokens.click(text_view.on_click, [value], edited, api_name="text_click", cancels=runs, **layout.EDITS).then(
-        clear_run, None, outputs, **layout.EDITS
+    # a click changes the passage (and writes it into the box, whose change is then an echo)
+    layout.wire_edit(
+        tokens.click, VIEW.task.name, text_view.on_click, [value], edited, outputs, runs, api_name="text_click"
     )
     demo.load(text_view.on_edit, [passage, max_length], edited, api_name="text_load", api_visibility="undocumented")
     return banner
