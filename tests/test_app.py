@@ -130,9 +130,10 @@ for _r, _c in WALLED.neighbours(WALLED.goal):
         ("/density", ("text", "no blanks", 3), "Nothing is unknown"),
     ],
 )
-def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, api_name, args, says):
+def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, api_name, args, says, capfd):
     with pytest.raises(AppError, match=says):
         stream(client, api_name, *args)
+    assert "Traceback" not in capfd.readouterr().err  # a person's mistake is one log line, not a traceback
     assert client.predict("text", "a [_]", 1, api_name="/density")["positions"]
 
 

@@ -1,11 +1,13 @@
 """`python -m tools.abuse --pid PID`: what strangers do to everyone else. Against an app running on this machine
 (`python app.py`; PID: its process, for the memory figures), each scenario runs attackers from their own loopback
 addresses while a victim at 127.0.0.2 solves a maze every 2 s, and prints the victim's p50/p95 latency and
-errors, what the attackers got back (HTTP statuses, runs finished) and the server's resident memory.
+errors, what the attackers got back (HTTP statuses, runs finished), the server's CPU seconds over the scenario
+(the victim's share included: see `idle`) and its resident memory.
 
 The attackers do what a stranger would: forge X-Forwarded-For, add a trailing slash, send `fn_index` as a
-string, call `/run/`, post floods and never read them, loop the costliest runs the limits allow from several
-addresses, and flood the page's own events with fresh sessions. Every loop is bounded in count and time, and
+string, call `/run/`, post floods and never read them, open a costly run's results and hang up after a second,
+loop the costliest runs the limits allow from several addresses, and flood the page's own events with fresh
+sessions. Every loop is bounded in count and time, and
 only loopback addresses (127.0.0.0/8) are ever contacted. `python -m tools.load` gives the load table.
 """
 
@@ -15,6 +17,7 @@ import argparse
 import collections
 import ipaddress
 import json
+import os
 import statistics
 import threading
 import time
@@ -28,6 +31,7 @@ from sigma.tasks import signal as sg
 
 MAZE = mz.examples()[0]
 PROFILE = sg.examples()[0]
+LONG_BLANK = "[" + "_" * 250 + "]"  # a text run of 250 model calls with the sequential sampler
 VICTIM = "127.0.0.2"
 VICTIM_PACE_S = 2.0  # an ordinary user: one solve every 2 s
 MAX_PER_SCENARIO = 400  # requests per attacker, whatever the scenario
@@ -40,6 +44,14 @@ def rss_mb(pid: int | None) -> float | None:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return None
+
+
+def cpu_s(pid: int | None) -> float | None:
+    """The process's user + system CPU seconds so far, every thread included."""
+    if not pid:
+        return None
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http(address: str, timeout: float = 60) -> httpx.Client:
@@ -130,6 +142,22 @@ def unread(url, stop, tally):
             tally[call(h, url, "spread_signal", [PROFILE, 64], read=False)] += 1
 
 
+def dropped(url, stop, tally):
+    """Two fills of a 250-token blank, one token per model call (about 2 CPU s each when read to the end), their
+    results opened and the connection closed after half a second."""
+
+    def one(i: int) -> str:
+        with http(f"127.0.0.{30 + i}") as h:
+            r = h.post(f"{url}gradio_api/call/fill_text", json={"data": [LONG_BLANK, "sequential"]})
+            if r.status_code != 200:
+                return str(r.status_code)
+            with h.stream("GET", f"{url}gradio_api/call/fill_text/{r.json()['event_id']}"):
+                time.sleep(0.5)
+            return "dropped after 0.5 s"
+
+    tally.update(many(2, one))
+
+
 def spreads(url, stop, tally):
     """Three addresses loop the costliest spread the limits allow (64 draws), reading every result, while a
     fourth floods past its own budget."""
@@ -188,6 +216,7 @@ SCENARIOS = {
     "run": run_route,
     "flood": flood,
     "unread": unread,
+    "dropped": dropped,
     "spreads": spreads,
     "events": events,
     "deep": deep,
@@ -196,7 +225,7 @@ SCENARIOS = {
 
 
 def run(url: str, name: str, seconds: float, pid: int | None) -> dict:
-    before = rss_mb(pid)
+    before, cpu_before = rss_mb(pid), cpu_s(pid)
     stop, times, errors, tally = threading.Event(), [], [], collections.Counter()
     attacker = threading.Thread(target=SCENARIOS[name], args=(url, stop, tally))
     watcher = threading.Thread(target=victim, args=(url, stop, times, errors))
@@ -213,6 +242,7 @@ def run(url: str, name: str, seconds: float, pid: int | None) -> dict:
         "victim_p95_ms": round(1000 * _p95(times)) if times else None,
         "victim_errors": dict(collections.Counter(errors)),
         "attacker": dict(tally),
+        "server_cpu_s": cpu_before is not None and round(cpu_s(pid) - cpu_before, 1),
         "rss_mb_before": before and round(before),
         "rss_mb_after": rss_mb(pid) and round(rss_mb(pid)),
     }
@@ -234,15 +264,16 @@ def main(argv: list[str] | None = None) -> None:
         p.error("the app must be on this machine (a loopback address): this tool attacks it")
     seconds = min(args.seconds, 120.0)
     print(
-        "| scenario | victim requests | victim p50 / p95 ms | victim errors | attackers got | RSS before → after MB |"
+        "| scenario | victim requests | victim p50 / p95 ms | victim errors | attackers got | server CPU s "
+        "| RSS before → after MB |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name in args.scenarios:
         r = run(args.url, name, seconds, args.pid)
         print(
             f"| {r['scenario']} | {r['victim_requests']} | {r['victim_p50_ms']} / {r['victim_p95_ms']} | "
             f"{json.dumps(r['victim_errors']) if r['victim_errors'] else 0} | {json.dumps(r['attacker'])} | "
-            f"{r['rss_mb_before']} → {r['rss_mb_after']} |",
+            f"{r['server_cpu_s']} | {r['rss_mb_before']} → {r['rss_mb_after']} |",
             flush=True,
         )
 

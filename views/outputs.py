@@ -111,7 +111,8 @@ def _internal(err: Exception) -> gr.Error:
     if isinstance(err, gr.Error):
         return err
     log.exception("unexpected error")
-    return gr.Error(f"Something went wrong on the server ({type(err).__name__}); it was logged. Try again.")
+    message = f"Something went wrong on the server ({type(err).__name__}); it was logged. Try again."
+    return gr.Error(message, print_exception=False)  # logged above, with its traceback, once
 
 
 def _refused(fn: Callable, err: Exception) -> None:
@@ -157,7 +158,7 @@ def reports(outputs: type) -> Callable:
 
 
 def _raise(message: str):
-    raise gr.Error(message)
+    raise gr.Error(message, print_exception=False)  # a person's mistake: the one line `_refused` logged
 
 
 api_guard = guarded(_raise)
