@@ -212,6 +212,20 @@ def test_an_edit_during_a_run_ends_that_runs_display(page):
     page.locator("input[type=radio][value=fast]:visible").check()
 
 
+def test_an_edit_clears_the_race_of_the_old_input(page):
+    page.get_by_role("tab", name="Maze").click()
+    page.locator("#maze-race").get_by_text("Race the samplers").click()
+    page.click("#maze-race-go")
+    page.wait_for_function("() => document.querySelector('#maze-race-view')?.innerText.length > 20", timeout=30_000)
+    page.locator("#maze-ascii textarea").fill(
+        "G........\n.........\n.........\n.........\n####.####\n.........\n.........\n.........\n........S"
+    )
+    status_has(page, "maze", "Ready")
+    page.wait_for_timeout(2_000)  # a race animation still alive would have drawn again by now
+    assert page.locator("#maze-race-view").inner_text().strip() == ""
+    shot(page, "maze-race-cleared-by-an-edit")
+
+
 def test_scrubbing_back_never_shows_the_hidden_answers(page):
     """Fill the HAMLET passage, then type step 1 into the scrub box: blanks not yet written show as _, never
     the original words (they used to read "[ suffer]" in the Result box)."""

@@ -16,7 +16,7 @@ from sigma.settings import Settings
 from views import api, export
 from views.handlers import run_handlers
 from views.models import SLOTS, ModelSlot
-from views.outputs import Edited, RunOutputs
+from views.outputs import Edited, Forgotten, RunOutputs
 from views.view import TaskView
 
 LENGTH = 8
@@ -209,7 +209,8 @@ def test_an_edit_handler_clears_the_run_only_when_the_input_changed(bits_slot):
     assert list(inspect.signature(handler).parameters) == ["text", "request"]  # where Gradio puts the request
     request = SimpleNamespace(session_hash="clear-test")
     first, echo, other = (handler(text, request) for text in ("10101010", "10101010", "11111111"))
-    assert first[:3] == ("10101010", "<b>10101010</b>", "Ready") and len(first) == len(Edited._fields) + 6
-    run = len(Edited._fields) + 1  # after the scrub slider
-    assert first[run] is None and other[run] is None  # the kept run goes with the old input
+    assert first[:3] == ("10101010", "<b>10101010</b>", "Ready")
+    assert len(first) == len(Edited._fields) + len(Forgotten._fields)
+    forgotten = Forgotten(*other[len(Edited._fields) :])
+    assert forgotten.run is None and forgotten.race is None and forgotten.density is None  # they went with it
     assert all(out == gr.skip() for out in echo)  # an echo of the same value changes nothing on the page

@@ -17,7 +17,7 @@ import gradio as gr
 from sigma.settings import Settings
 from views import charts, export, status
 from views.models import SLOTS, model_of
-from views.outputs import Edited, Raced, RunOutputs, Shown, reports
+from views.outputs import Edited, Forgotten, Raced, RunOutputs, Shown, reports
 from views.race import clock, race, race_html
 from views.runs import Frame, Run, one_pass, start
 from views.view import TaskView
@@ -293,17 +293,17 @@ def _session(request: gr.Request | None) -> str | None:
 
 def ending(tab: str, edit: Callable[..., Edited]) -> Callable:
     """`edit` (the tab's inputs -> Edited) as the handler of an edit of the tab's input. When the value changed,
-    the old run's display ends first (`Displays.end`) and the run is forgotten (its scrub, charts, result and
-    export clear) in the same event, so that no late clear can wipe a run started after the edit; when it did
-    not (an echo of a write-back), nothing on the page changes. Outputs: Edited, then RunOutputs from `step` on."""
+    the old run's display ends first (`Displays.end`) and what was made from the old input is forgotten
+    (`Forgotten`) in the same event, so that no late clear can wipe a run started after the edit; when it did not
+    (an echo of a write-back), nothing on the page changes. Outputs: Edited, then Forgotten."""
     n = len(inspect.signature(edit).parameters)
 
     def ended(*args):
         values, request = args[:n], (args[n] if len(args) > n else None)
         edited = edit(*values)
         if DISPLAYS.end(_session(request), tab, edited.value):
-            return (*edited, *RunOutputs.cleared()[2:])
-        return (*[gr.skip()] * len(edited), *RunOutputs.unchanged()[2:])
+            return (*edited, *Forgotten.cleared())
+        return (*[gr.skip()] * len(edited), *Forgotten.unchanged())
 
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
     ended.__signature__ = inspect.Signature([*inspect.signature(edit).parameters.values(), request])

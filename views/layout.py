@@ -12,7 +12,7 @@ import gradio as gr
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from views import charts
 from views.handlers import SPEEDS, ending, run_handlers
-from views.outputs import Raced, RunOutputs, Shown
+from views.outputs import Forgotten, Raced, RunOutputs, Shown
 from views.view import TaskView
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -139,8 +139,8 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
 
 def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: list, speed) -> tuple[list, list]:
     """A tab's run: model work in the shared model group, then the animation outside it; replay, scrub
-    and inspect on the kept run. Returns the run's outputs, in `RunOutputs` order, and the race that an edit of
-    the input cancels (a run and every animation stop through `wire_edit`, views.handlers.Displays)."""
+    and inspect on the kept run. Returns what an edit of the input forgets (`Forgotten` order) and the race it
+    cancels (a run and every animation stop through `wire_edit`)."""
     on = run_handlers(view)
     outputs = list(
         RunOutputs(
@@ -169,11 +169,12 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
     panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
-    return outputs, [raced_start]
+    forgotten = Forgotten(*outputs[2:], panel.race_view, panel.race_state, panel.density)
+    return list(forgotten), [raced_start]
 
 
-def wire_edit(trigger, tab: str, edit, inputs: list, edited: list, run_outputs: list, cancels: list, **named):
+def wire_edit(trigger, tab: str, edit, inputs: list, edited: list, forgotten: list, cancels: list, **named):
     """An edit of a tab's input, in one event: a race under way is cancelled; when the value changed, the run
-    computing or playing is stopped and waited for (nothing of it can land after the new input) and forgotten,
-    and `edit` draws the new input (views.handlers.ending)."""
-    trigger(ending(tab, edit), inputs, edited + run_outputs[2:], cancels=cancels, **{**EDITS, **named})
+    computing or playing is stopped and waited for (nothing of it can land after the new input), what was made
+    from the old input is cleared, and `edit` draws the new input (views.handlers.ending)."""
+    trigger(ending(tab, edit), inputs, edited + forgotten, cancels=cancels, **{**EDITS, **named})

@@ -35,11 +35,11 @@ def build(demo: gr.Blocks) -> gr.HTML:
 
     # edit, show, solve (and scrub, replay, inspect); an edit ends the old run and forgets it
     edited = list(Edited(maze, board, panel.line, solve, ascii_box))
-    outputs, runs = layout.wire_run(VIEW, solve, maze, panel, run, settings, speed)
+    forgotten, runs = layout.wire_run(VIEW, solve, maze, panel, run, settings, speed)
     clicked = list(Clicked(ascii_box, panel.line))
     board.click(maze_view.on_click, [ascii_box, mode], clicked, api_name="maze_click", **layout.EDITS)
     layout.wire_edit(
-        ascii_box.change, VIEW.task.name, maze_view.on_edit, [ascii_box], edited, outputs, runs, api_name="maze_show"
+        ascii_box.change, VIEW.task.name, maze_view.on_edit, [ascii_box], edited, forgotten, runs, api_name="maze_show"
     )
     new.click(maze_view.on_new, [family], [ascii_box], api_name="maze_new", **layout.EDITS)
     demo.load(maze_view.on_edit, [ascii_box], edited, api_name="maze_load", api_visibility="undocumented")

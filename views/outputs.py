@@ -52,6 +52,30 @@ class RunOutputs(NamedTuple):
         return cls(gr.skip(), gr.skip(), idle, None, steps, calls, "", gr.update(value=None, visible=False))
 
 
+class Forgotten(NamedTuple):
+    """Everything on a tab made from its input besides the drawing: the kept run (its scrub, charts, result and
+    export), the race and the density chart. An edit that changes the input clears them."""
+
+    step: Any
+    run: Any
+    steps_plot: Any
+    calls_plot: Any
+    result: Any
+    exported: Any
+    race_view: Any
+    race: Any
+    density: Any
+
+    @classmethod
+    def cleared(cls) -> Forgotten:
+        run = RunOutputs.cleared()
+        return cls(run.step, run.run, run.steps_plot, run.calls_plot, run.result, run.exported, "", None, None)
+
+    @classmethod
+    def unchanged(cls) -> Forgotten:
+        return cls(*[gr.skip()] * len(cls._fields))
+
+
 class Shown(NamedTuple):
     """A drawing (board, tokens or density chart) and the status line under it."""
 

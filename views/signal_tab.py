@@ -39,9 +39,9 @@ def build(demo: gr.Blocks) -> gr.HTML:
 
     # type, pick or pin a profile, forecast (and scrub, replay, inspect), spread; an edit ends the old run
     edited = list(Edited(profile, chart, panel.line, forecast, profile_box))
-    outputs, runs = layout.wire_run(VIEW, forecast, profile, panel, run, settings, speed)
+    forgotten, runs = layout.wire_run(VIEW, forecast, profile, panel, run, settings, speed)
     show = typed(signal_view.edited, "signal_show")
-    layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, outputs, runs)
+    layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, forgotten, runs)
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)
     spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
     spread.click(spread_of, [profile, *settings], list(Shown(spread_plot, panel.line)), **layout.MODEL_WORK)

@@ -43,17 +43,17 @@ def build(demo: gr.Blocks) -> gr.HTML:
 
     # tokenize, click, canvas, fill (and scrub, replay, inspect); an edit ends the old run and forgets it
     edited = list(Edited(value, tokens, panel.line, fill, passage))
-    outputs, runs = layout.wire_run(VIEW, fill, value, panel, run, settings, speed)
+    forgotten, runs = layout.wire_run(VIEW, fill, value, panel, run, settings, speed)
     parsed = [passage, max_length]
     for trigger, edit, inputs, name in (
         (passage.change, text_view.on_edit, parsed, "text_parse"),
         (max_length.release, text_view.on_edit, parsed, "text_parse"),
         (make_canvas.click, text_view.on_canvas, [canvas_n, pins], "text_canvas"),
     ):
-        layout.wire_edit(trigger, VIEW.task.name, edit, inputs, edited, outputs, runs, api_name=name)
+        layout.wire_edit(trigger, VIEW.task.name, edit, inputs, edited, forgotten, runs, api_name=name)
     # a click changes the passage (and writes it into the box, whose change is then an echo)
     layout.wire_edit(
-        tokens.click, VIEW.task.name, text_view.on_click, [value], edited, outputs, runs, api_name="text_click"
+        tokens.click, VIEW.task.name, text_view.on_click, [value], edited, forgotten, runs, api_name="text_click"
     )
     demo.load(text_view.on_edit, [passage, max_length], edited, api_name="text_load", api_visibility="undocumented")
     return banner
