@@ -46,7 +46,7 @@ def _show(view: TaskView, value: Any, frame: Frame, order_map: bool = False) -> 
 
 @dataclass
 class Playing:
-    """One animation on the page: `stop` asks it to end at once, `over` says it has returned."""
+    """One run or animation drawing on the page: `stop` asks it to end at once, `over` says it has returned."""
 
     stop: threading.Event
     over: threading.Event
