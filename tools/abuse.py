@@ -5,7 +5,7 @@ errors, what the attackers got back (HTTP statuses, runs finished), the server's
 (the victim's share included: see `idle`) and its resident memory.
 
 The attackers do what a stranger would: forge X-Forwarded-For, add a trailing slash, send `fn_index` as a
-string, call `/run/`, post floods and never read them, open a costly run's results and hang up after a second,
+string, call `/run/`, post floods and never read them, open a long run's results and hang up after half a second,
 loop the costliest runs the limits allow from several addresses, and flood the page's own events with fresh
 sessions. Every loop is bounded in count and time, and
 only loopback addresses (127.0.0.0/8) are ever contacted. `python -m tools.load` gives the load table.

@@ -199,6 +199,14 @@ def run_handlers(view: TaskView) -> RunHandlers:
                 frames.append(frame)
             yield RunOutputs(skip, skip, skip, Run(task.name, value, frames, source, edition), skip, skip, skip)
 
+    def play_kept(run: Run, speed: str, request: gr.Request | None) -> Iterator[RunOutputs]:
+        """Play a kept run unless the input was edited since it was made (`Displays`)."""
+        with DISPLAYS.playing(_session(request), task.name, run.edition) as stop:
+            if stop is None:
+                yield RunOutputs.unchanged()
+                return
+            yield from play(view, run.value, run.frames, speed, stop)
+
     def animate(run: Run | None, speed: str, source=None, request: gr.Request = None):
         """Play the run `start` kept; after a refused start there is none, and the refusal stays on the page
         (a generator that yields nothing would blank every output). An input edited since the run started wins:
@@ -206,11 +214,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         if run is None or (source is not None and run.source != source):
             yield RunOutputs.unchanged()
             return
-        with DISPLAYS.playing(_session(request), task.name, run.edition) as stop:
-            if stop is None:
-                yield RunOutputs.unchanged()
-                return
-            yield from play(view, run.value, run.frames, speed, stop)
+        yield from play_kept(run, speed, request)
 
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
         """One step of the last run; with the order map, every settled position coloured by its step."""
@@ -223,12 +227,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
     def replay(run: Run | None, speed: str, request: gr.Request = None):
         if not run:
             raise ValueError(f"No run yet: press {button} first, then replay it.")
-        speed = speed if speed != "instant" else "normal"
-        with DISPLAYS.playing(_session(request), task.name, run.edition) as stop:
-            if stop is None:
-                yield RunOutputs.unchanged()
-                return
-            yield from play(view, run.value, run.frames, speed, stop)
+        yield from play_kept(run, speed if speed != "instant" else "normal", request)
 
     def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
