@@ -241,11 +241,18 @@ def run_handlers(view: TaskView) -> RunHandlers:
         probs = one_pass(model, tokens, known, task.forbid(value))
         return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
 
-    def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None) -> Raced:
+    def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None):
+        """Model work: every sampler's lane. An edit of the input meanwhile waits for it, and it then draws
+        nothing (`Displays`)."""
         edition = DISPLAYS.edition_of(_session(request), task.name, source)
         settings = task.defaults.chosen(task.defaults.sampler, order, num_orders, temperature, seed, 1)
-        value, lanes = race(task, model_of(slot), source, settings, samplers)
-        return Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes, edition))
+        with DISPLAYS.playing(_session(request), task.name, edition, kind="race") as stop:
+            if stop is not None:
+                value, lanes = race(task, model_of(slot), source, settings, samplers)
+            if stop is None or stop.is_set():
+                yield Raced(gr.skip(), gr.skip(), gr.skip())
+                return
+            yield Raced(race_html(view, value, lanes, 0), gr.skip(), (value, lanes, edition))
 
     def animate_race(kept, speed: str, request: gr.Request = None):
         if kept is None:
