@@ -180,6 +180,19 @@ def test_clicks_edit_the_maze_and_refuse_impossible_edits():
     assert cleared.replace("\n", "")[wall] == "."
 
 
+def test_a_maze_pasted_from_another_generator_is_drawn_and_edited_as_it_reads():
+    ringed = "\n".join(["#" * 11, *("#" + row.replace(".", " ") + "#" for row in MAZE.splitlines()), "#" * 11])
+    pasted = ringed.replace("G", "E")
+    assert maze_view.grid(pasted) == [list(row) for row in MAZE.splitlines()]
+    assert maze_view.board_html(pasted) == maze_view.board_html(MAZE)
+    free = next(r * 9 + c for r, row in enumerate(MAZE.splitlines()) for c, ch in enumerate(row) if ch == ".")
+    assert maze_view.edit(pasted, free, "wall") == maze_view.edit(MAZE, free, "wall")  # written back as the studio's
+    broken = pasted.replace("S", " ")  # no start: drawn as typed, with the message of the parse
+    assert len(maze_view.grid(broken)) == 11
+    _, line, ready = maze_view.readiness(broken, (9, 9))
+    assert not ready and "exactly one start S" in line
+
+
 def test_examples_include_a_pin_and_an_unsolvable_maze():
     examples = mz.examples()
     assert any("+" in e for e in examples)

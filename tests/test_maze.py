@@ -105,6 +105,32 @@ def test_wrong_size_names_the_expected_size():
         mz.parse("S..\n...\n..G", expected=(9, 9))
 
 
+def _as_other_generators_print(text: str) -> dict[str, str]:
+    """One maze as other maze generators and editors print it."""
+    spaces = text.replace(".", " ")
+    ring = "#" * (len(text.splitlines()[0]) + 2)
+    return {
+        "spaces for free cells, E for the goal": spaces.replace("G", "E"),
+        "trailing spaces trimmed": "\n".join(line.rstrip() for line in spaces.splitlines()),
+        "indented": "\n".join("    " + line for line in spaces.splitlines()),
+        "Windows line ends, blank lines": "\r\n\r\n" + text.replace("\n", "\r\n\r\n") + "\r\n",
+        "a ring of walls": "\n".join([ring, *("#" + line + "#" for line in spaces.splitlines()), ring]),
+    }
+
+
+@pytest.mark.parametrize("form", list(_as_other_generators_print(HAND_DRAWN.strip())))
+def test_mazes_printed_by_other_generators_read_as_the_same_maze(form):
+    text = _as_other_generators_print(HAND_DRAWN.strip())[form]
+    assert mz.parse(text, expected=(9, 9)) == mz.parse(HAND_DRAWN, expected=(9, 9))
+
+
+def test_a_ring_of_walls_is_stripped_only_around_the_expected_size():
+    ringed = _as_other_generators_print(HAND_DRAWN.strip())["a ring of walls"]
+    with pytest.raises(ValueError, match="the maze is 11x11 but the model expects 7x7"):
+        mz.parse(ringed, expected=(7, 7))
+    assert mz.parse(ringed).shape == (11, 11)  # no size expected: the ring is part of the maze
+
+
 def test_unsolvable_mazes_are_reported():
     walled = mz.parse("S.#..\n..#..\n###..\n.....\n....G")
     assert "cannot be reached" in mz.unsolvable_reason(walled)

@@ -44,13 +44,18 @@ def random_maze(seed: int, shape: tuple[int, int] = (9, 9), family: str = "any")
 
 
 def grid(ascii_maze: str) -> list[list[str]]:
-    """The characters of a maze, tolerant of anything (the board draws even a maze that does not parse)."""
+    """The characters of a maze as the studio writes it, so that a maze pasted from another generator (spaces,
+    'E', a ring of walls) is drawn and edited as the maze it reads as; tolerant of anything: a maze that does
+    not parse is drawn as typed."""
     if not isinstance(ascii_maze, str):
         raise ValueError("the maze must be text: rows of # . S G + x")
     rows = [list(line.strip()) for line in ascii_maze.strip("\n").splitlines() if line.strip()]
     if len(rows) > MAX_SIDE or any(len(r) > MAX_SIDE for r in rows):
         raise ValueError(f"the maze is larger than {MAX_SIDE}x{MAX_SIDE}")
-    return rows
+    try:
+        return [list(row) for row in mz.render(mz.parse(ascii_maze, grid_shape())).splitlines()]
+    except ValueError:
+        return rows
 
 
 def edit(ascii_maze: str, index: int, mode: str) -> tuple[str, str]:

@@ -4,7 +4,8 @@ The sequence is the maze's cells (always known) followed by one path cell per gr
 generate). Pins are path cells fixed by the user: "+" on the path, "x" off it; they are simply known tokens.
 
 ASCII: one row per line, '#' wall, '.' free, 'S' start, 'G' goal; in input '+' pinned on the path,
-'x' pinned off; in output '*' path.
+'x' pinned off; in output '*' path. Input as other maze generators print it also reads: ' ' for a free cell,
+'E' for the goal, and a ring of walls around a grid of the expected size (stripped).
 """
 
 from __future__ import annotations
@@ -101,14 +102,40 @@ def path_cells(maze: Maze, tokens: Tensor | list[int], done: list[bool] | None =
 
 # -- ASCII ----------------------------------------------------------------------------------------
 
-_INPUT = {"#": "wall", ".": "free", "S": "start", "G": "goal", "+": "pin on", "x": "pin off"}
+_INPUT = {"#": "wall", ".": "free", " ": "free", "S": "start", "G": "goal", "E": "goal", "+": "pin on", "x": "pin off"}
+
+
+def _rows(text: str, expected: tuple[int, int] | None) -> list[str]:
+    """The maze's rows: blank lines around it and a common indent dropped; where spaces are free cells (no '.'
+    in the text), short rows padded with free cells, as editors trim trailing spaces; a ring of walls around a
+    grid of the expected size stripped."""
+    lines = text.replace("\r", "").split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if "." in text:  # the studio's own format: spaces are indentation or trailing
+        lines = [line.strip() for line in lines if line.strip()]
+    else:
+        lines = [line.rstrip() for line in lines]
+        indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+        width = expected[1] if expected else 0
+        if not expected or any(len(line) > width for line in lines):  # an indent, unless the rows fit as they are
+            lines = [line[indent:] for line in lines]
+        width = max([width, *(len(line) for line in lines)])
+        lines = [line.ljust(width) for line in lines]
+    if expected and (len(lines), len(lines[0]) if lines else 0) == (expected[0] + 2, expected[1] + 2):
+        ring = lines[0] + lines[-1] + "".join(line[0] + line[-1] for line in lines)
+        if set(ring) == {"#"}:
+            lines = [line[1:-1] for line in lines[1:-1]]
+    return lines
 
 
 def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
     """Read an ASCII maze; raise ValueError naming the first problem."""
     if not isinstance(text, str):
         raise ValueError("the maze must be a string of ASCII rows")
-    lines = [line.strip() for line in text.strip("\n").splitlines() if line.strip()]
+    lines = _rows(text, expected)
     if not lines:
         raise ValueError("the maze is empty")
     widths = {len(line) for line in lines}
@@ -124,9 +151,10 @@ def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
             if ch == "*":
                 raise ValueError(f"'*' at row {r + 1}, column {c + 1} marks a solved path; pin cells with '+' instead")
             if ch not in _INPUT:
-                raise ValueError(f"unknown character {ch!r} at row {r + 1}, column {c + 1}: use one of # . S G + x")
+                where = f"row {r + 1}, column {c + 1}"
+                raise ValueError(f"unknown character {ch!r} at {where}: use one of # . S G + x (or ' ' free, 'E' goal)")
             walls[r][c] = ch == "#"
-            {"S": starts, "G": goals}.get(ch, []).append((r, c))
+            {"start": starts, "goal": goals}.get(_INPUT[ch], []).append((r, c))
             if ch == "+":
                 on.add((r, c))
             if ch == "x":
