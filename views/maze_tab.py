@@ -9,7 +9,10 @@ from views.models import MAZE
 from views.outputs import Clicked, Edited
 
 VIEW = maze_view.VIEW
-ASCII_HELP = "ASCII, {h} rows of {w} (# wall, S start, G goal, + pin on, x pin off): the model's grid size"
+ASCII_HELP = (
+    "ASCII, {h} rows of {w}, the model's grid size (# wall, . or space free, S start, G or E goal, + pin on, "
+    "x pin off; a ring of walls around it is dropped)"
+)
 
 
 def build(demo: gr.Blocks) -> gr.HTML:
