@@ -112,6 +112,19 @@ def test_every_shipped_example_is_solvable_or_meant_not_to_be():
     assert mz.unsolvable_reason(mz.parse(examples[-1]))  # the last one shows the unsolvable message
 
 
+def test_ringed_mazes_are_perfect_mazes_in_a_ring_of_walls_with_start_and_goal_in_it():
+    rng = random.Random(0)
+    for _ in range(50):
+        maze = mf.ringed(9, 9, rng)
+        ring = {(r, c) for r in range(9) for c in range(9) if r in (0, 8) or c in (0, 8)}
+        assert maze.start in ring and maze.goal in ring and mz.unsolvable_reason(maze) is None
+        assert all(maze.walls[r][c] for r, c in ring - {maze.start, maze.goal})
+        free = sum(not cell for row in maze.walls for cell in row)
+        assert free == 16 + 15 + 2  # 4x4 nodes, the 15 passages of a spanning tree, two doors
+    with pytest.raises(ValueError, match="odd sides"):
+        mf.ringed(8, 9, rng)
+
+
 def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     """The bench on tiny untrained models: the JSON keys outside checks read, per family and overall."""
     import torch
@@ -128,6 +141,7 @@ def test_maze_bench_reports_every_family_and_keeps_its_top_level_keys(tmp_path):
     flags = ["--checkpoint", str(tmp_path / "sigma"), "--baseline", str(tmp_path / "base"), "--n", "2"]
     result = bench_maze.run(parser.parse_args([*flags, "--per-family", "1", "--threads", "0", "--json"]))
     assert {"samplers", "baseline_l2r", "speedup", "pinned", "grid", "path_cells", "families", "mix"} <= result.keys()
+    assert set(result["ringed"]) == {"n", "exact-confident", "verified", "baseline_l2r"}
     assert set(result["families"]) == set(mf.FAMILIES)
     assert "exact-confident/unwindowed" in result["samplers"] and "slots" in result["samplers"]["exact"]
     row = result["families"]["backtracker"]

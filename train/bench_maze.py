@@ -1,7 +1,8 @@
 """Valid/optimal rates, model calls and wall time of every sampler on mazes, against a left-to-right baseline.
 
 Mazes are solved one at a time (what the app does): the original seeded test set of random walls, mazes with
-a waypoint pin, and with --per-family seeded mazes of every family. Per family, `verified` is the app's default
+a waypoint pin, perfect mazes laid out as maze libraries print them (`ringed`), and with --per-family seeded mazes
+of every family. Per family, `verified` is the app's default
 run (the maze task's default tries in one batch, the likeliest valid one kept), beside every single-try sampler.
 """
 
@@ -122,6 +123,23 @@ def pinned_rates(model: SigmaGPT, mazes: list[mz.Maze], temperature: float) -> d
         result[sampler] = rates(verdicts)
     result["verified"] = rates_of(run_verified(model, mazes, mz.TASK.defaults))
     return result
+
+
+RINGED_SEED = 777  # perfect mazes laid out as maze libraries print them (sigma.tasks.maze.families.ringed)
+
+
+def ringed_rates(model: SigmaGPT, base: SigmaGPT, n: int, seed: int = RINGED_SEED) -> dict:
+    """Mazes laid out by other generators (a ring of walls, start and goal in it): one greedy try, the app's
+    verified default, and the left-to-right baseline."""
+    h, w = mz.grid_of(model)
+    rng = random.Random(seed)
+    mazes = [mf.ringed(h, w, rng) for _ in range(n)]
+    return {
+        "n": n,
+        "exact-confident": rates_of(evaluate_mazes(model, mazes)),
+        "verified": rates_of(run_verified(model, mazes, mz.TASK.defaults)),
+        "baseline_l2r": rates_of(evaluate_mazes(base, mazes, sampler="sequential", order="l2r")),
+    }
 
 
 def rates_of(figures: dict) -> dict:
@@ -256,6 +274,8 @@ def run(args: argparse.Namespace) -> dict:
     pinned = pinned_rates(model, pinned_set(h, w, min(n, 100)), temperature)
     result["pinned"] = {"n": pinned["n"], **pinned["exact"]}
     result["pinned_exact_confident"] = {"n": pinned["n"], **pinned["exact-confident"]}
+    result["ringed"] = ringed_rates(model, base, min(n, 200))
+    say("ringed", result["ringed"])
     if per_family:
         result["families"] = family_table(model, base, per_family, min(per_family, 40), temperature, say)
         result["mix"] = mix_summary(result["families"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sigma.tasks.maze.grid import Cell, Maze
 from sigma.tasks.maze.search import bfs
-from sigma.tasks.maze.trees import FIRST_TREES, TREES, Walls, perfect
+from sigma.tasks.maze.trees import FIRST_TREES, TREES, Lattice, Walls, perfect
 
 
 def random_walls(h: int, w: int, rng: random.Random, density: tuple[float, float] = (0.1, 0.4)) -> Walls:
@@ -167,6 +167,21 @@ def make(h: int, w: int, rng: random.Random, family: str | None = None) -> Maze:
         maze = place_ends(FAMILIES[family or rng.choice(list(FAMILIES))](h, w, rng), rng)
         if maze is not None:
             return maze
+
+
+def ringed(h: int, w: int, rng: random.Random, tree: str | None = None) -> Maze:
+    """A perfect maze as maze libraries print one: nodes on the odd rows and columns inside a ring of walls,
+    start and goal opened in the ring next to a node (h and w odd, at least 5). Not one of FAMILIES: the
+    bench's check of mazes laid out by other generators."""
+    if h % 2 == 0 or w % 2 == 0 or min(h, w) < 5:
+        raise ValueError(f"a ringed maze needs odd sides of at least 5, not {h}x{w}")
+    lattice = Lattice(h, w, rng, offset=(1, 1))
+    walls = lattice.carve(TREES[tree or rng.choice(list(TREES))](lattice, rng))
+    doors = [(r, c) for r in (0, h - 1) for c in range(1, w, 2)] + [(r, c) for c in (0, w - 1) for r in range(1, h, 2)]
+    start, goal = rng.sample(doors, 2)
+    for r, c in (start, goal):
+        walls[r][c] = False
+    return Maze(walls, start, goal)
 
 
 def generate(h: int, w: int, rng: random.Random, wall_density: tuple[float, float] = (0.2, 0.3)) -> Maze:

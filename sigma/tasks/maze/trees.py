@@ -21,10 +21,11 @@ Edge = tuple[Node, Node]
 class Lattice:
     """Nodes of a perfect maze on the grid: (i, j) sits at row oy + 2i, column ox + 2j."""
 
-    def __init__(self, h: int, w: int, rng: random.Random):
+    def __init__(self, h: int, w: int, rng: random.Random, offset: tuple[int, int] | None = None):
         self.h, self.w = h, w
-        self.oy = rng.randrange(2) if h > 2 else 0
-        self.ox = rng.randrange(2) if w > 2 else 0
+        if offset is None:  # the row offset is drawn first: seeded mazes stay as they were
+            offset = (rng.randrange(2) if h > 2 else 0, rng.randrange(2) if w > 2 else 0)
+        self.oy, self.ox = offset
         self.rows = (h - self.oy + 1) // 2
         self.cols = (w - self.ox + 1) // 2
 
