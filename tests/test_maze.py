@@ -124,6 +124,20 @@ def test_mazes_printed_by_other_generators_read_as_the_same_maze(form):
     assert mz.parse(text, expected=(9, 9)) == mz.parse(HAND_DRAWN, expected=(9, 9))
 
 
+def test_a_door_in_the_ring_moves_to_the_cell_inside_it():
+    rows = HAND_DRAWN.strip().replace("S", ".").splitlines()  # the start goes into the ring, above row 1, column 2
+    ring = "#" * 11
+    text = "\n".join(["##S" + ring[3:], *("#" + row + "#" for row in rows), ring])
+    maze = mz.parse(text, expected=(9, 9))
+    assert maze.shape == (9, 9) and maze.start == (0, 1) and maze.goal == (8, 8)
+    corner = "S" + text[1:]  # a door in a corner has no cell inside: the ring stays, and the size is wrong
+    with pytest.raises(ValueError, match="the maze is 11x11"):
+        mz.parse(corner.replace("##S", "###", 1), expected=(9, 9))
+    onto_a_wall = "\n".join([ring[:4] + "S" + ring[5:], *("#" + row + "#" for row in rows), ring])  # above a wall
+    with pytest.raises(ValueError, match="the maze is 11x11"):
+        mz.parse(onto_a_wall, expected=(9, 9))
+
+
 def test_a_ring_of_walls_is_stripped_only_around_the_expected_size():
     ringed = _as_other_generators_print(HAND_DRAWN.strip())["a ring of walls"]
     with pytest.raises(ValueError, match="the maze is 11x11 but the model expects 7x7"):

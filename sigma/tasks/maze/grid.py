@@ -5,7 +5,8 @@ generate). Pins are path cells fixed by the user: "+" on the path, "x" off it; t
 
 ASCII: one row per line, '#' wall, '.' free, 'S' start, 'G' goal; in input '+' pinned on the path,
 'x' pinned off; in output '*' path. Input as other maze generators print it also reads: ' ' for a free cell,
-'E' for the goal, and a ring of walls around a grid of the expected size (stripped).
+'E' for the goal, and a ring of walls around a grid of the expected size (stripped; a start or goal in the ring
+moves to the cell inside it).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ _INPUT = {"#": "wall", ".": "free", " ": "free", "S": "start", "G": "goal", "E":
 def _rows(text: str, expected: tuple[int, int] | None) -> list[str]:
     """The maze's rows: blank lines around it and a common indent dropped; where spaces are free cells (no '.'
     in the text), short rows padded with free cells, as editors trim trailing spaces; a ring of walls around a
-    grid of the expected size stripped."""
+    grid of the expected size stripped (`_inside_the_ring`)."""
     lines = text.replace("\r", "").split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -125,10 +126,26 @@ def _rows(text: str, expected: tuple[int, int] | None) -> list[str]:
         width = max([width, *(len(line) for line in lines)])
         lines = [line.ljust(width) for line in lines]
     if expected and (len(lines), len(lines[0]) if lines else 0) == (expected[0] + 2, expected[1] + 2):
-        ring = lines[0] + lines[-1] + "".join(line[0] + line[-1] for line in lines)
-        if set(ring) == {"#"}:
-            lines = [line[1:-1] for line in lines[1:-1]]
+        lines = _inside_the_ring(lines)
     return lines
+
+
+def _inside_the_ring(lines: list[str]) -> list[str]:
+    """The grid inside a ring of walls; a start or goal in the ring (a door, as maze libraries print them) moves to
+    the free cell inside it, where the path enters. The rows as they are when the ring is not one."""
+    h, w = len(lines) - 2, len(lines[0]) - 2
+    inner = [list(line[1:-1]) for line in lines[1:-1]]
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            if 0 < r <= h and 0 < c <= w or ch == "#":
+                continue
+            if ch not in "SGE" or (r in (0, h + 1) and c in (0, w + 1)):
+                return lines  # not a ring of walls, or a door in a corner, which has no cell inside
+            i, j = min(max(r, 1), h) - 1, min(max(c, 1), w) - 1
+            if inner[i][j] not in ". ":
+                return lines  # the cell inside the door is taken
+            inner[i][j] = ch
+    return ["".join(row) for row in inner]
 
 
 def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
@@ -143,7 +160,9 @@ def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
         raise ValueError(f"ragged rows: row lengths {sorted(widths)} differ; every row needs the same width")
     h, w = len(lines), len(lines[0])
     if expected is not None and (h, w) != tuple(expected):
-        raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}")
+        ring = (h, w) == (expected[0] + 2, expected[1] + 2)
+        why = " (a ring of walls around it is dropped, and a door in it must lead to a free cell of its own)" * ring
+        raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}{why}")
     walls = [[False] * w for _ in range(h)]
     starts, goals, on, off = [], [], set(), set()
     for r, line in enumerate(lines):
