@@ -87,7 +87,7 @@ def board_html(maze: str | mz.Maze, frame: Frame | None = None, order_map: bool 
     """The board as a CSS grid of cells carrying data-i (row-major index) for clicks, and state classes
     for a run's frame: drafted, accepted, rejected, replaced, settled (see the legend). ASCII is drawn
     as typed, even when it does not parse, so that a person sees what they are editing."""
-    rows = grid(maze if isinstance(maze, str) else mz.render(maze))
+    rows = grid(maze) if isinstance(maze, str) else [list(row) for row in mz.render(maze).splitlines()]
     width = max((len(r) for r in rows), default=0)
     shape = (len(rows), width)
     cells = []
@@ -259,9 +259,10 @@ def on_click(ascii_maze: str, mode: str, evt: gr.EventData) -> Clicked:
 
 @reports(Edited)
 def on_edit(ascii_maze: str) -> Edited:
-    """Redraw the board as typed, parse it, and say whether it can be solved; Solve works only when it can."""
+    """Parse the input and redraw the board (the maze it reads as, or the text as typed when it does not parse), and
+    say whether it can be solved; Solve works only when it can."""
     maze, line, ready = readiness(ascii_maze, grid_shape())
-    return Edited(maze, board_html(ascii_maze), line, gr.update(interactive=ready))
+    return Edited(maze, board_html(ascii_maze if maze is None else maze), line, gr.update(interactive=ready))
 
 
 def on_new(family: str) -> str:

@@ -160,8 +160,9 @@ def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
         raise ValueError(f"ragged rows: row lengths {sorted(widths)} differ; every row needs the same width")
     h, w = len(lines), len(lines[0])
     if expected is not None and (h, w) != tuple(expected):
-        ring = (h, w) == (expected[0] + 2, expected[1] + 2)
-        why = " (a ring of walls around it is dropped, and a door in it must lead to a free cell of its own)" * ring
+        ringed = (h, w) == (expected[0] + 2, expected[1] + 2)
+        why = " (a ring of walls around it is dropped, and a door in it must lead to a free cell of its own)"
+        why = why if ringed else ""
         raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}{why}")
     walls = [[False] * w for _ in range(h)]
     starts, goals, on, off = [], [], set(), set()
