@@ -1,7 +1,7 @@
 """Teach a text model "nothing": a `[...]` blank of up to L tokens is L slots, a phrase's k tokens then L - k pads.
 
 `sigma.tasks.text.pads` samples such blanks; this module grows a model's vocabulary by the pad token and builds
-the training windows that teach it: 1-3 phrases of whole words (1-6 words, at most L tokens) in a window, each
+the training windows that teach it: 1-8 phrases of whole words (1-6 words, at most L tokens) in a window, each
 followed by its pads, only the phrases and pads scored, the rest of the window known. The model thereby learns
 how long a phrase the context asks for, and that pads only ever follow the phrase.
 """
@@ -19,6 +19,7 @@ from sigma import SigmaGPT
 from sigma.tasks.text import get_encoding
 
 MAX_SLOTS = 16  # the longest [...] blank trained; the page's default is 8
+MAX_BLANKS = 8  # blanks in a window: each teaches where its phrase ends once, when its first pad is drawn
 
 
 @torch.no_grad()
@@ -64,14 +65,16 @@ def phrase_at(row: list[int], start: int, words: int, vocab_size: int) -> int:
 
 
 def pad_row(row: list[int], rng: random.Random, vocab_size: int) -> tuple[list[int], list[bool]]:
-    """One window with 1-3 phrases turned into [...] blanks: the phrase, then pads up to the blank's L slots."""
+    """One window with 1-8 phrases turned into [...] blanks: the phrase, then pads up to the blank's L slots.
+    A blank teaches its length only where its first pad is read (after it, a pad follows a pad), so a window
+    holds many."""
     pad = vocab_size
     starts = word_shapes(vocab_size)[0]
     T = len(row)
     candidates = [i for i in range(1, T - 1) if starts[row[i]]]
     rng.shuffle(candidates)
     blanks: list[tuple[int, int, int]] = []  # (start, end, slots)
-    for s in candidates[:3]:
+    for s in candidates[: rng.randint(1, MAX_BLANKS)]:
         slots = 8 if rng.random() < 0.3 else rng.randint(1, MAX_SLOTS)
         words = rng.randint(1, 6)
         e = phrase_at(row, s, words, vocab_size)
