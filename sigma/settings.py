@@ -23,7 +23,8 @@ CHOSEN = ("sampler", "order", "num_orders", "temperature", "seed", "tries")  # w
 @dataclass(frozen=True)
 class Settings:
     """How to sample: `sampler` (the algorithm), `order`, `num_orders` (burst only), `temperature`, `seed`, and
-    `tries`: how many candidates to draw in one batch when the task can check an answer (see views.runs)."""
+    `tries`: how many candidates to draw in one batch when the task can check an answer (see views.runs).
+    `window` and `retry` are a task's defaults, not controls: a page or client keeps them as they are."""
 
     sampler: str = "exact"
     order: str = "random"
@@ -32,6 +33,7 @@ class Settings:
     seed: int = 0
     tries: int = 1
     window: int | str | None = "auto"  # drafts verified per step (sigma.window); a task's default, not a control
+    retry: Settings | None = None  # a second batch of tries, drawn when none of the first is valid (sigma.tries)
 
     def chosen(self, *values) -> Settings:
         """These settings with the values a page or client chose, in CHOSEN's order; the rest (window) stay.
@@ -58,7 +60,7 @@ class Settings:
     def engine_kwargs(self) -> dict:
         """Keyword arguments of `sigma.sampling.sample` and `stream` (tries are a batch of rows, not one)."""
         kwargs = asdict(self)
-        del kwargs["tries"]
+        del kwargs["tries"], kwargs["retry"]
         return kwargs
 
 

@@ -8,17 +8,23 @@ sampler as it settles each token, along the order it settled them). Each candida
 sampler; the choice among them is *selection*, so the kept answer does not follow the model's distribution
 (it follows that distribution conditioned on being valid, sharpened towards the likeliest). When no candidate
 is valid, the likeliest one is kept and `Tries.valid` says so.
+
+A task may name a second batch (`Settings.retry`), drawn only when none of the first is valid, with other
+settings: the maze's first batch settles cells in the model's confidence order, which fails the same way in
+every try on a few mazes; a batch in random orders at temperature 1 fails differently (docs/maze.md). The kept
+try then comes from the second batch, and the summary says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from torch import Tensor
 
 from sigma.model import SigmaGPT
 from sigma.sampling import SampleResult, sample
+from sigma.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,17 +35,46 @@ class Tries:
     valid: list[bool]
     log_likelihood: list[float]  # nats of the sampled positions given the known ones, along each row's settle order
     tokens: list[list[int]]
+    first_batch: int = 0  # with a retry: the tries of the first batch (all invalid), which come first in the lists
+    retried_with: str = ""  # with a retry: how its batch was drawn, in words
 
     @property
     def n_valid(self) -> int:
         return sum(self.valid)
 
+    @property
+    def row(self) -> int:
+        """The kept try's row in the batch it was drawn in (the last batch)."""
+        return self.chosen - self.first_batch
+
     def summary(self) -> str:
         """choose(...).summary() -> "3 of 4 tries valid; the model's likeliest valid one is shown" """
-        n = len(self.valid)
-        if self.n_valid == 0:
-            return f"none of {n} tries valid; the model's likeliest one is shown"
-        return f"{self.n_valid} of {n} tries valid; the model's likeliest valid one is shown"
+        n, first = len(self.valid) - self.first_batch, self.first_batch
+        if first:
+            said = f"none of {first} tries valid, then {self.n_valid} of {n} more ({self.retried_with}) valid"
+            if self.n_valid == 0:
+                said = f"none of {first} tries valid, nor any of {n} more ({self.retried_with})"
+        else:
+            said = f"{self.n_valid} of {n} tries valid" if self.n_valid else f"none of {n} tries valid"
+        kept = "valid one" if self.n_valid else "one of the second batch" if first else "one"
+        return f"{said}; the model's likeliest {kept} is shown"
+
+    def after(self, first: Tries, retry: Settings) -> Tries:
+        """These tries, drawn with `retry` once all of `first` were invalid, as one record of both batches."""
+        return Tries(
+            len(first.valid) + self.chosen,
+            first.valid + self.valid,
+            first.log_likelihood + self.log_likelihood,
+            first.tokens + self.tokens,
+            len(first.valid),
+            f"{retry.sampler} sampler, {retry.order} order, temperature {retry.temperature:g}",
+        )
+
+
+def second_batch(retry: Settings | None, tries: int, seed: int) -> Settings | None:
+    """The settings of the retry batch after `tries` tries seeded from `seed`, or None: only after several tries
+    (one try is a plain sample), its rows seeded after the first batch's (seed + tries + i)."""
+    return None if retry is None or tries < 2 else replace(retry, seed=seed + tries)
 
 
 def choose(tokens: Tensor, valid: list[bool], log_likelihood: Tensor) -> Tries:
@@ -61,11 +96,22 @@ def sample_tries(
     *,
     order: str = "random",
     seed: int = 0,
+    retry: Settings | None = None,
     **settings,
 ) -> tuple[SampleResult, Tries]:
     """Sample `tries` candidates of one input tokens [T] / known [T] in one batch (`sigma.sampling.sample`
-    with `settings`), check each with `accept`, and keep the likeliest valid one: (the batch's result, Tries)."""
-    batch = tokens.expand(tries, -1), known.expand(tries, -1)
-    out = sample(model, *batch, order=order, seed=seed, **settings)
+    with `settings`), check each with `accept`, and keep the likeliest valid one; when none is valid, the same
+    with `retry`'s batch, if given (a task's `Settings.retry`). (The kept try's batch result, Tries.)"""
+    out, kept = _batch(model, tokens, known, accept, tries, order=order, seed=seed, **settings)
+    again = second_batch(retry, tries, seed)
+    if kept.n_valid or again is None:
+        return out, kept
+    kwargs = again.engine_kwargs() | {"forbid": settings.get("forbid")}
+    out, second = _batch(model, tokens, known, accept, again.tries, **kwargs)
+    return out, second.after(kept, again)
+
+
+def _batch(model, tokens, known, accept, tries: int, **settings) -> tuple[SampleResult, Tries]:
+    out = sample(model, tokens.expand(tries, -1), known.expand(tries, -1), **settings)
     valid = [bool(accept(row)) for row in out.tokens.tolist()]
     return out, choose(out.tokens, valid, out.log_likelihood)

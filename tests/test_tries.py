@@ -87,6 +87,52 @@ def test_frames_of_several_tries_are_the_kept_rows(tiny_maze_model):
     assert single[-1].finished and single[-1].tries is None
 
 
+def rejecting_first(n: int, accept):
+    """`accept` that calls the first `n` candidates invalid, whatever they are: a first batch that fails."""
+    seen = []
+
+    def check(tokens: list[int]) -> bool:
+        seen.append(tokens)
+        return len(seen) > n and accept(tokens)
+
+    return check
+
+
+def test_a_retry_batch_runs_only_when_no_try_is_valid_and_is_the_shown_one(tiny_maze_model):
+    maze = mz.parse(mz.examples()[0])
+    tokens, known = mz.encode(maze)
+    retry = Settings(sampler="exact", temperature=1.0, tries=3)
+    settings = Settings(sampler="exact-confident", temperature=0.5, seed=7, tries=4, retry=retry)
+    anything = functools.partial(mz.TASK.accept, maze)
+    always = rejecting_first(4, lambda t: True)
+    run = list(frames(tiny_maze_model, tokens, known, settings, accept=always))
+    t = run[-1].tries
+    assert t.first_batch == 4 and len(t.valid) == 7 and t.valid == [False] * 4 + [True] * 3 and t.chosen >= 4
+    assert run[-1].tokens == t.tokens[t.chosen] and t.row == t.chosen - 4  # the animation is the kept retry row
+    assert t.summary() == (
+        "none of 4 tries valid, then 3 of 3 more (exact sampler, random order, temperature 1) valid; "
+        "the model's likeliest valid one is shown"
+    )
+    # the retry's rows are the single runs of seeds 7 + 4 + i with the retry's settings
+    for i in range(3):
+        one = sample(tiny_maze_model, tokens[None], known[None], **retry.engine_kwargs() | {"seed": 11 + i})
+        assert t.tokens[4 + i] == one.tokens[0].tolist()
+    # the engine's sample_tries draws the same batches
+    kwargs = settings.engine_kwargs()
+    _, same = sample_tries(tiny_maze_model, tokens, known, rejecting_first(4, lambda t: True), 4, retry=retry, **kwargs)
+    assert same.tokens == t.tokens and same.chosen == t.chosen
+    # a first batch with a valid try, or a single try, never retries
+    _, first_ok = sample_tries(tiny_maze_model, tokens, known, lambda t: True, 4, retry=retry, **kwargs)
+    assert first_ok.first_batch == 0 and len(first_ok.valid) == 4
+    _, single = sample_tries(tiny_maze_model, tokens, known, anything, 1, retry=retry, **kwargs)
+    assert len(single.valid) == 1
+    # none valid in either batch: said so, and the kept one is the second batch's likeliest
+    _, none = sample_tries(tiny_maze_model, tokens, known, lambda t: False, 4, retry=retry, **kwargs)
+    assert none.first_batch == 4 and none.chosen >= 4 and none.n_valid == 0
+    assert none.summary().startswith("none of 4 tries valid, nor any of 3 more")
+    assert none.summary().endswith("the model's likeliest one of the second batch is shown")
+
+
 def test_every_shipped_example_is_solved_at_the_tab_defaults(shipped):
     """Through views.runs.start, as the page's Solve runs it."""
     for ascii_maze in mz.TASK.examples(shipped)[:-1]:  # the last one is unsolvable on purpose
@@ -119,6 +165,7 @@ def test_verified_tries_solve_a_seeded_set_of_every_family(shipped):
                 sampler=d.sampler,
                 temperature=d.temperature,
                 window=d.window,
+                retry=d.retry,
                 seed=i,
                 forbid=mz.TASK.forbid(maze),
             )

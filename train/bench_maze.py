@@ -78,23 +78,25 @@ def run_sampler(model, mazes, sampler, order, temperature, window="auto") -> dic
 def run_verified(model: SigmaGPT, mazes: list[mz.Maze], settings: Settings) -> dict:
     """The app's default run on every maze: `settings.tries` candidates in one batch, the likeliest valid kept
     (`sigma.tries`); valid and optimal rates of the kept answers, model calls per batch, ms per maze."""
-    verdicts, calls, seconds, found = [], [], [], []
+    verdicts, calls, seconds, found, retried = [], [], [], [], []
     engine = settings.engine_kwargs()
     for i, maze in enumerate(mazes):
         tokens, known = mz.encode(maze)
         start = time.perf_counter()
         accept = functools.partial(mz.TASK.accept, maze)
         engine |= {"seed": i, "forbid": mz.TASK.forbid(maze)}
-        out, tries = sample_tries(model, tokens, known, accept, settings.tries, **engine)
+        out, tries = sample_tries(model, tokens, known, accept, settings.tries, retry=settings.retry, **engine)
         seconds.append(time.perf_counter() - start)
         verdicts.append(mz.check(maze, mz.path_cells(maze, tries.tokens[tries.chosen])))
         calls.append(int(out.model_calls.max()))
         found.append(tries.n_valid / len(tries.valid))
+        retried.append(tries.first_batch > 0)
     return {
         **rates(verdicts),
         "tries": settings.tries,
         "temperature": settings.temperature,
         "valid_share_of_tries": round(statistics.mean(found), 4),
+        "retried": round(statistics.mean(retried), 4),
         "model_calls": round(statistics.mean(calls), 2),
         "ms_p50": round(1000 * statistics.median(seconds), 2),
         "ms_p95": round(1000 * sorted(seconds)[int(0.95 * (len(seconds) - 1))], 2),

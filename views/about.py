@@ -31,8 +31,10 @@ first, which stays exact because the order looks at p only.
 every pin, or not. A fill can be checked too: every word it touches is a word of the plays the model was trained
 on, or not. So these tabs draw several candidates in one batch (*Tries*), check each, and show the valid one the
 model itself finds likeliest; the strip under the board or passage shows every try, and the verdict says how many
-were valid. Each try is a sample; keeping the best valid one is *selection*, so the answer shown is no longer a
-sample of the model's distribution. Set Tries to 1 to see single samples.
+were valid. When none of the maze's tries is valid, it draws 8 more in random orders at temperature 1 (the exact
+sampler), which go wrong in other ways than the confidence order does, and the verdict says so. Each try is a
+sample; keeping the best valid one is *selection*, so the answer shown is no longer a sample of the model's
+distribution. Set Tries to 1 to see single samples.
 
 In the maze and text tabs, watch drafts (amber) turn solid when accepted (green), rejected drafts flash
 red, and their replacements appear (violet); the counter compares model calls with the one-token-at-a-time

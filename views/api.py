@@ -64,6 +64,8 @@ def finish_json(task: Task, value, frames: list[Frame]) -> dict:
     if last.tries is not None:
         t = last.tries
         out["tries"] = {"n": len(t.valid), "valid": t.valid, "chosen": t.chosen, "nats": t.log_likelihood}
+        if t.first_batch:
+            out["tries"] |= {"first_batch": t.first_batch, "retried_with": t.retried_with}
     return out
 
 

@@ -50,7 +50,8 @@ class Lane:
 
 
 def race(task: Task, model: SigmaGPT, source: Any, settings: Settings, samplers: list[str]) -> tuple[Any, list[Lane]]:
-    """Run every sampler on the same input and settings; the parsed value and one lane per sampler."""
+    """Run every sampler on the same input and settings; the parsed value and one lane per sampler. A race
+    compares the samplers, so no lane retries with another (`Settings.retry`)."""
     if samplers is not None and not list(samplers):
         raise ValueError("No sampler is ticked: tick at least one to race.")
     samplers = list(dict.fromkeys(samplers or SAMPLERS))
@@ -59,7 +60,7 @@ def race(task: Task, model: SigmaGPT, source: Any, settings: Settings, samplers:
         raise ValueError(f"unknown sampler {str(unknown[0])[:40]!r}: use some of {', '.join(SAMPLERS)}")
     lanes, value = [], None
     for sampler in samplers:
-        value, run_frames = start(task, model, source, replace(settings, sampler=sampler))
+        value, run_frames = start(task, model, source, replace(settings, sampler=sampler, retry=None))
         frames = list(run_frames)
         tokens = frames[-1].tokens
         lanes.append(Lane(sampler, frames, task.verdict(value, tokens), _log_likelihood(model, task, value, tokens)))

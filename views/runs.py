@@ -22,7 +22,7 @@ from sigma import SigmaGPT
 from sigma.sampling import StepEvent, conditional_density, stream
 from sigma.settings import Settings
 from sigma.task import Task
-from sigma.tries import Tries, choose
+from sigma.tries import Tries, choose, second_batch
 from views import cost
 
 TIME_LIMIT_S = 10.0  # model work per request; a small Space must not be held by one user
@@ -71,7 +71,8 @@ def frames(
 ) -> Iterator[Frame]:
     """Frames of one run: the input at once (so a page can draw before the first model call), then one
     per model step. With `accept` and settings.tries > 1, all tries are sampled in one batch first and the
-    frames are those of the try `sigma.tries.choose` keeps; the last frame carries the `Tries`. Raises
+    frames are those of the try `sigma.tries.choose` keeps (from the retry's batch, when the settings name one and
+    no try of the first was valid); the last frame carries the `Tries`. Raises
     TimeoutError once the model work passes TIME_LIMIT_S. `settings` are checked where they entered."""
     s = settings
     n = s.tries if accept is not None else 1
@@ -82,27 +83,40 @@ def frames(
     if first.to_fill == 0:
         first.finished = True
         return
-    events = stream(model, tokens.expand(n, -1), known.expand(n, -1), **s.engine_kwargs(), forbid=forbid)
-    timed = bounded(events)
     if n == 1:
-        yield from _row_frames(timed, 0, known_list)
+        events = stream(model, tokens[None], known[None], **s.engine_kwargs(), forbid=forbid)
+        yield from _row_frames(bounded(events), 0, known_list)
         release_memory()
         return
-    kept = list(timed)
-    release_memory()
-    last = kept[-1][0]
-    valid = [bool(accept(row)) for row in last.tokens.tolist()]
-    tries = choose(last.tokens, valid, last.log_likelihood)
-    for frame in _row_frames(iter(kept), tries.chosen, known_list):
+    kept, tries = _tries(model, tokens, known, s, forbid, accept)
+    retry = second_batch(s.retry, s.tries, s.seed)
+    if not tries.n_valid and retry is not None:
+        first_batch, spent = tries, kept[-1][1]
+        kept, tries = _tries(model, tokens, known, retry, forbid, accept, spent)
+        tries = tries.after(first_batch, retry)
+    for frame in _row_frames(iter(kept), tries.row, known_list):
         if frame.finished:
             frame.tries = tries
         yield frame
 
 
-def bounded(events: Iterator[StepEvent]) -> Iterator[tuple[StepEvent, float]]:
-    """Each event with the seconds of model work so far; TimeoutError past TIME_LIMIT_S, or between steps once
-    the STOPPED hook (set by views.gate for the run it started) says nobody is reading."""
-    seconds = 0.0
+def _tries(model, tokens, known, settings: Settings, forbid, accept, spent: float = 0.0):
+    """A batch of `settings.tries` rows run to the end (its events, with the seconds of model work since the
+    run began: `spent` before this batch), checked and ranked."""
+    rows = settings.tries
+    events = stream(model, tokens.expand(rows, -1), known.expand(rows, -1), **settings.engine_kwargs(), forbid=forbid)
+    kept = list(bounded(events, spent))
+    release_memory()
+    last = kept[-1][0]
+    valid = [bool(accept(row)) for row in last.tokens.tolist()]
+    return kept, choose(last.tokens, valid, last.log_likelihood)
+
+
+def bounded(events: Iterator[StepEvent], spent: float = 0.0) -> Iterator[tuple[StepEvent, float]]:
+    """Each event with the seconds of model work so far (`spent` before these events); TimeoutError past
+    TIME_LIMIT_S, or between steps once the STOPPED hook (set by views.gate for the run it started) says nobody
+    is reading."""
+    seconds = spent
     while True:
         start = time.perf_counter()
         event = next(events, None)
@@ -164,10 +178,11 @@ def start(task: Task, model: SigmaGPT, source: Any, settings: Settings) -> tuple
 
 
 def check_cost(to_fill: int, settings: Settings, rows: int | None = None) -> None:
-    """Refuse a run whose work (views.cost.cost: positions x rows x order factor; rows: the tries unless
-    given) is over MAX_COST, saying what to lower. `settings` are checked where they entered."""
+    """Refuse a run whose work (views.cost.cost: positions x rows x order factor; rows: the tries and a retry's,
+    unless given) is over MAX_COST, saying what to lower. `settings` are checked where they entered."""
     s = settings
-    rows = s.tries if rows is None else rows
+    retry = second_batch(s.retry, s.tries, s.seed)
+    rows = s.tries + (retry.tries if retry else 0) if rows is None else rows
     work = cost.cost(to_fill, rows, s.sampler, s.num_orders)
     if work > MAX_COST:
         raise ValueError(
