@@ -34,9 +34,10 @@ def test_slots_take_the_place_of_each_unknown_length_blank():
     passage = tx.parse_passage(PASSAGE, 96, max_length=5)
     slotted = pads.with_slots(passage)
     assert not slotted.gaps and len(slotted.slots) == 3
-    assert len(slotted.ids) == len(passage.ids) + 3 * 5
+    assert len(slotted.ids) == len(passage.ids) + 3 * (5 + 1) == pads.slotted_length(passage)
     for start, end in slotted.slots:
         assert end - start == 5 and not any(slotted.known[start:end])
+        assert slotted.known[end] and slotted.ids[end] == tx.PAD  # the blank's mark
     assert slotted.known.count(False) == 15
     forbidden = pads.pad_column(slotted)
     allowed = [i for i in range(len(slotted.ids)) if not forbidden[i]]
@@ -54,7 +55,7 @@ def test_every_sampler_keeps_pads_inside_the_slots_after_the_first(sampler):
     for seed in range(3):
         out = sample(model, tokens[None], known[None], sampler=sampler, temperature=1.0, seed=seed, forbid=forbid)
         drawn = out.tokens[0].tolist()
-        where = {i for i, t in enumerate(drawn) if t == tx.PAD}
+        where = {i for i, t in enumerate(drawn) if t == tx.PAD and not slotted.known[i]}
         assert where == {i for s, e in slotted.slots for i in range(s + 1, e)}  # the model wants pads: all taken
         assert pads.slot_lengths(slotted, drawn) == (1, 1, 1)
         verdict = tx.TASK.verdict(slotted, drawn)
@@ -75,7 +76,7 @@ def test_three_unknown_length_blanks_of_sixteen_slots_fill_in_one_run():
 
 def test_a_passage_too_long_for_its_slots_names_the_limit():
     model = pad_loving_model(block_size=40)
-    with pytest.raises(ValueError, match="with 8 slots for each .* the model reads at most 40"):
+    with pytest.raises(ValueError, match="with 8 slots and a mark for each .* the model reads at most 40"):
         tx.TASK.parse(PASSAGE, model)  # 3 blanks x 8 slots do not fit beside the passage's tokens
 
 
@@ -97,8 +98,9 @@ def test_training_windows_put_a_whole_phrase_then_its_pads_in_each_blank():
     for i in range(40):
         row = stream[i * 300 : i * 300 + 256].tolist()
         tokens, known = pad_row(row, rng, tx.VOCAB_SIZE)
-        assert len(tokens) == len(known) == 256 and tx.PAD not in [t for t, k in zip(tokens, known, strict=True) if k]
-        j = shift = 0  # shift: pads inserted before j
+        assert len(tokens) == len(known) == 256
+        marks = {i for i in range(256) if known[i] and tokens[i] == tx.PAD}  # known pads: only blanks' marks
+        j = shift = 0  # shift: pads and marks inserted before j
         while j < 256:
             if known[j]:
                 j += 1
@@ -111,9 +113,13 @@ def test_training_windows_put_a_whole_phrase_then_its_pads_in_each_blank():
             assert words and blank == words + [tx.PAD] * (len(blank) - len(words))  # pads only at the end
             assert row[j - shift : j - shift + len(words)] == words  # the true phrase
             assert "\n" not in tx.decode(words)  # within one line
-            shift += len(blank) - len(words)
+            if end < 256:
+                assert end in marks  # the blank's mark follows its slots
+                marks.discard(end)
+            shift += len(blank) - len(words) + 1
             blanks += 1
             j = end
+        assert not marks  # no known pad anywhere else
     assert blanks >= 40  # 1-8 blanks a window
 
 

@@ -2,7 +2,8 @@
 
 `sigma.tasks.text.pads` samples such blanks; this module grows a model's vocabulary by the pad token and builds
 the training windows that teach it: 1-8 phrases of whole words (1-6 words, at most L tokens) in a window, each
-followed by its pads, only the phrases and pads scored, the rest of the window known. The model thereby learns
+followed by its pads and the blank's mark (a known pad), only the phrases and pads scored, the rest of the window
+known. The model thereby learns
 how long a phrase the context asks for, and that pads only ever follow the phrase.
 """
 
@@ -65,7 +66,8 @@ def phrase_at(row: list[int], start: int, words: int, vocab_size: int) -> int:
 
 
 def pad_row(row: list[int], rng: random.Random, vocab_size: int) -> tuple[list[int], list[bool]]:
-    """One window with 1-8 phrases turned into [...] blanks: the phrase, then pads up to the blank's L slots.
+    """One window with 1-8 phrases turned into [...] blanks: the phrase, then pads up to the blank's L slots, then
+    the known pad that marks a [...] blank, as `sigma.tasks.text.pads.with_slots` lays it out.
     A blank teaches its length only where its first pad is read (after it, a pad follows a pad), so a window
     holds many."""
     pad = vocab_size
@@ -86,9 +88,9 @@ def pad_row(row: list[int], rng: random.Random, vocab_size: int) -> tuple[list[i
         blanks.append((s, e, slots))
     tokens, known = list(row), [True] * T
     for s, e, slots in sorted(blanks, reverse=True):
-        tokens[e:e] = [pad] * (slots - (e - s))
+        tokens[e:e] = [pad] * (slots - (e - s)) + [pad]  # the pads, then the blank's mark (sigma.tasks.text.pads)
         known[s:e] = [False] * (e - s)
-        known[e:e] = [False] * (slots - (e - s))
+        known[e:e] = [False] * (slots - (e - s)) + [True]
     return tokens[:T], known[:T]
 
 

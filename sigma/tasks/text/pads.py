@@ -4,6 +4,10 @@ A model trained with the pad token (`PAD`, "nothing"; see `train/pads.py`) learn
 asks for: it writes the phrase into the first slots and pads into the rest. A "[...]" run is then one sampling
 run like any other, as fast as a "[___]" blank of L tokens, with any number of "[...]" blanks.
 
+The slots are followed by one known pad, the blank's mark: the model reads only known tokens, so without it a
+"[...]" blank would look exactly like a "[___]" blank of L tokens (never padded), and the model could not tell
+that its last slots are likely pads. Pads decode to nothing, so the mark never shows in the text.
+
 Every sampler draws exactly from the model's distribution with the pad forbidden outside the slots and in a
 blank's first slot (so a blank holds at least one token). The model itself puts pads after the phrase; where it
 draws a pad before a word, the blank's text is still its tokens in slot order, the pads left out (`decode` drops
@@ -32,14 +36,21 @@ def no_pads(vocab_size: int) -> Tensor | None:
 
 
 def with_slots(passage: Passage) -> Passage:
-    """The passage with `max_length` unknown slots where each "[...]" blank sits; `slots` holds their spans."""
+    """The passage with `max_length` unknown slots and a known pad (the mark) where each "[...]" blank sits;
+    `slots` holds the slots' spans."""
     ids, known, spans = list(passage.ids), list(passage.known), []
+    width, pad = passage.max_length, bpe_size(passage.vocab_size)
     for shift, gap in enumerate(sorted(passage.gaps)):
-        at = gap + shift * passage.max_length
-        ids[at:at] = [0] * passage.max_length
-        known[at:at] = [False] * passage.max_length
-        spans.append((at, at + passage.max_length))
+        at = gap + shift * (width + 1)
+        ids[at:at] = [0] * width + [pad]
+        known[at:at] = [False] * width + [True]
+        spans.append((at, at + width))
     return replace(passage, ids=ids, known=known, gaps=(), slots=spans)
+
+
+def slotted_length(passage: Passage) -> int:
+    """Tokens of the passage once its "[...]" blanks have their slots and marks (`with_slots`)."""
+    return len(passage.ids) + (passage.max_length + 1) * len(passage.gaps)
 
 
 def pad_column(passage: Passage) -> Tensor:

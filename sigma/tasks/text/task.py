@@ -13,7 +13,7 @@ from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lengths import choose_lengths
 from sigma.tasks.text.lexicon import only_real_words, unknown_words
 from sigma.tasks.text.lines import line_break_mask
-from sigma.tasks.text.pads import knows_pads, pad_column, slot_lengths, with_slots
+from sigma.tasks.text.pads import knows_pads, pad_column, slot_lengths, slotted_length, with_slots
 from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
 from sigma.words import plural
 
@@ -96,8 +96,8 @@ class TextTask:
         passage = source if isinstance(source, Passage) else parse_passage(source, model.config.block_size)
         passage = replace(passage, vocab_size=model.config.vocab_size)
         if knows_pads(passage.vocab_size) and passage.gaps:
-            what = f"text, with {passage.max_length} slots for each [...] blank,"
-            check_length(len(passage.ids) + passage.max_length * len(passage.gaps), model.config.block_size, what)
+            what = f"text, with {passage.max_length} slots and a mark for each [...] blank,"
+            check_length(slotted_length(passage), model.config.block_size, what)
         check_length(len(passage.ids) + len(passage.gaps), model.config.block_size)
         return passage
 
