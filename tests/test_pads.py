@@ -72,6 +72,11 @@ def test_three_unknown_length_blanks_of_sixteen_slots_fill_in_one_run():
     last = list(frames)[-1]
     assert len(value.slots) == 3 and last.tokens[value.slots[0][0]] != tx.PAD
     assert tx.TASK.verdict(value, last.tokens).marked.count("[") == 3
+    from views.text_view import tokens_html
+
+    drawn = tokens_html(value, last)  # every token but the blanks' marks, which the page does not draw
+    assert drawn.count("data-i=") == len(value.ids) - 3
+    assert not any(f'data-i="{end}"' in drawn for _, end in value.slots)
 
 
 def test_a_passage_too_long_for_its_slots_names_the_limit():

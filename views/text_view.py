@@ -20,7 +20,7 @@ from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage, piece
 from sigma.tasks.text.lexicon import fill_spans
-from sigma.tasks.text.pads import knows_pads
+from sigma.tasks.text.pads import knows_pads, marks
 from sigma.tries import Tries
 from sigma.words import ordinal
 from views import charts, status
@@ -97,8 +97,11 @@ def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = 
     """Tokens as spans carrying data-i for clicks and the same state classes as the maze board."""
     out = []
     gap = f'<span class="tok blank gap" title="a blank of 1 to {passage.max_length} tokens">[…]</span>'
+    hidden = marks(passage)
     for i, tok in enumerate(passage.ids):
         out += [gap] * passage.gaps.count(i)
+        if i in hidden:
+            continue
         classes, inner = _state(passage, frame, i, tok)
         title = f"token {i}"
         if frame is not None and frame.rank[i]:
@@ -193,7 +196,10 @@ def gif_frame(passage: Passage, frame: Frame) -> Image.Image:
 
     boxes = []  # (x, y, width, padding, text, style, newline)
     x, y = g.MARGIN, g.MARGIN + g.CAPTION_H
+    hidden = marks(passage)
     for i in range(len(passage.ids)):
+        if i in hidden:
+            continue
         for text, style in _pieces(passage, frame, i):
             pad = 0 if style == "known" else g.PAD  # given text flows as text; a box gets room around its letters
             lines = text.split("\n")

@@ -48,6 +48,11 @@ def with_slots(passage: Passage) -> Passage:
     return replace(passage, ids=ids, known=known, gaps=(), slots=spans)
 
 
+def marks(passage: Passage) -> set[int]:
+    """Positions of the "[...]" blanks' marks (known pads), which a page does not draw."""
+    return {end for _, end in passage.slots}
+
+
 def slotted_length(passage: Passage) -> int:
     """Tokens of the passage once its "[...]" blanks have their slots and marks (`with_slots`)."""
     return len(passage.ids) + (passage.max_length + 1) * len(passage.gaps)
