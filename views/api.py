@@ -124,7 +124,7 @@ def compare(
     model calls, tokens, tokens per call, ms of model work, tokens/s, the log-likelihood of the fill (the
     model's l2r chain rule) and the verdict. samplers: any of sequential, burst, exact, exact-confident.
     tries (1-16; maze and text): candidates per sampler in one batch, the likeliest valid kept (`tries_valid` says
-    how many were valid)."""
+    how many were valid); a race never retries (`Settings.retry`), so that every lane is its own sampler."""
     the_task = get(task)
     temperature = the_task.defaults.temperature if temperature is None else temperature
     settings = the_task.defaults.chosen(the_task.defaults.sampler, order, num_orders, temperature, seed, tries)
