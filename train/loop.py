@@ -157,16 +157,22 @@ def order_seed(seed: int, step: int, rank: int) -> int:
     return seed * 1_000_033 + step * 89 + rank
 
 
-class Objective(nn.Module):
-    """Mean negative log-likelihood per scored token, as a forward() so that DDP can sync gradients."""
+ExtraLoss = Callable[[SigmaGPT, Tensor, Tensor], Tensor]  # (model, tokens, known) -> a loss added to the batch's
 
-    def __init__(self, model: SigmaGPT):
+
+class Objective(nn.Module):
+    """Mean negative log-likelihood per scored token (plus a task's `extra` loss, if any), as a forward() so
+    that DDP can sync gradients."""
+
+    def __init__(self, model: SigmaGPT, extra: ExtraLoss | None = None):
         super().__init__()
         self.model = model
+        self.extra = extra
 
     def forward(self, tokens: Tensor, known: Tensor, order: str, gen: torch.Generator) -> Tensor:
         logp = self.model.log_prob(tokens, order=order, known=known, generator=gen)
-        return -logp.sum() / (~known).sum().clamp(min=1)
+        loss = -logp.sum() / (~known).sum().clamp(min=1)
+        return loss if self.extra is None else loss + self.extra(self.model, tokens, known)
 
 
 def pick_device(name: str) -> torch.device:
@@ -300,14 +306,16 @@ def train(
     evaluate: EvalFn | None = None,
     resume: bool = False,
     progress: bool = True,
+    extra: ExtraLoss | None = None,
 ) -> list[dict]:
     """Train `model` in place; returns the log (one dict per evaluation). With `resume`, the step, the log
     and the optimizer moments come from `out_dir`; `model` must already hold that run's weights
-    (`starting_model` or `SigmaGPT.from_pretrained(out_dir)`)."""
+    (`starting_model` or `SigmaGPT.from_pretrained(out_dir)`). `extra(model, tokens, known)` adds a task's own
+    loss to each batch's (train/pads.py's first-step loss)."""
     # -- distributed setup
     device, rank, distributed = setup_distributed(cfg)
     model.to(device)
-    objective = Objective(model)
+    objective = Objective(model, extra)
     if distributed:
         objective = nn.parallel.DistributedDataParallel(objective)
 

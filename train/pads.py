@@ -14,10 +14,14 @@ from dataclasses import replace
 from functools import lru_cache
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from sigma import SigmaGPT
+from sigma.orders import make_order
 from sigma.tasks.text import get_encoding
+from sigma.tasks.text.bpe import bpe_size
+from sigma.tasks.text.pads import knows_pads
 
 MAX_SLOTS = 16  # the longest [...] blank trained; the page's default is 8
 MAX_BLANKS = 8  # blanks in a window: each teaches where its phrase ends once, when its first pad is drawn
@@ -99,3 +103,27 @@ def pad_batch(windows: Tensor, gen: torch.Generator, vocab_size: int) -> tuple[T
     rng = random.Random(int(torch.randint(0, 2**31, (1,), generator=gen)))
     rows = [pad_row(w.tolist(), rng, vocab_size) for w in windows]
     return torch.tensor([t for t, _ in rows]), torch.tensor([k for _, k in rows])
+
+
+def first_step_loss(model: SigmaGPT, tokens: Tensor, known: Tensor) -> Tensor:
+    """Mean -log p of every unknown slot of a batch with [...] blanks given the known tokens only: what the first
+    step of a [...] run reads. The chain rule in random order teaches it once a blank (its first slot read),
+    and by then the window's other blanks have mostly shown their pads, which a run's first step never sees;
+    this asks it of every slot, in one pass. Zero for a batch without blanks' marks (known pads)."""
+    vocab = model.config.vocab_size
+    if not knows_pads(vocab) or not bool(((tokens == bpe_size(vocab)) & known).any()):
+        return tokens.new_zeros((), dtype=torch.float)
+    perm = make_order("l2r", known)  # the known tokens first, then every unknown position
+    in_tok, in_pos, out_pos = model.slots(tokens, perm)
+    B, T = tokens.shape
+    n = known.sum(dim=1, keepdim=True)  # slots from n on ask for unknown positions
+    i = torch.arange(T, device=tokens.device)[None]
+    query = i >= n
+    first = n.clamp(max=T - 1)  # slot n reads the last known token; every query slot reads it, as a run's first step
+    in_tok = torch.where(query, in_tok.gather(1, first), in_tok)
+    in_pos = torch.where(query, in_pos.gather(1, first), in_pos)
+    rows, cols = i[:, :, None], i[:, None, :]  # slot i may read slot j
+    mask = (cols <= rows) & ((rows < n[:, :, None]) | (cols < n[:, :, None]) | (cols == rows))
+    logits, _ = model(in_tok, in_pos, out_pos, mask=mask)
+    logp = -F.cross_entropy(logits.float().transpose(1, 2), tokens.gather(1, perm), reduction="none")
+    return -(logp * query).sum() / query.sum().clamp(min=1)

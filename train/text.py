@@ -25,7 +25,7 @@ from train.loop import (
     train,
     train_config,
 )
-from train.pads import add_pad_token, pad_batch
+from train.pads import add_pad_token, first_step_loss, pad_batch
 from train.retokenize import transplant
 from train.ship import ship
 from train.text_measures import windows_bits
@@ -141,7 +141,12 @@ def run(args: argparse.Namespace) -> list[dict]:
     def evaluate(m: SigmaGPT) -> dict:
         l2r, rand = val_loss(m, val, "l2r"), val_loss(m, val, "random")
         infill = val_loss(m, val, "random", known=val_known)
-        pads = {} if val_pads is None else {"val_pads": round(val_loss(m, val_pads[0], "random", known=val_pads[1]), 4)}
+        pads = {}
+        if val_pads is not None:
+            with torch.no_grad():
+                first = float(first_step_loss(m, *val_pads))
+            chain = val_loss(m, val_pads[0], "random", known=val_pads[1])
+            pads = {"val_pads": round(chain, 4), "val_pads_first": round(first, 4)}
         return pads | {
             "val_l2r": round(l2r, 4),
             "val_random": round(rand, 4),
@@ -151,7 +156,8 @@ def run(args: argparse.Namespace) -> list[dict]:
             "bpc_infill": round(windows_bits(m, val, infill, val_known), 4),
         }
 
-    log = train(model, batch_fn, cfg, args.out, evaluate, resume=args.resume, progress=not args.no_progress)
+    extra = first_step_loss if args.pad_share else None  # batches with [...] blanks also learn a run's first step
+    log = train(model, batch_fn, cfg, args.out, evaluate, args.resume, not args.no_progress, extra)
     (Path(args.out) / "train_log.json").write_text(json.dumps(log, indent=1))
     if args.ship:
         ship(model, args.ship)
