@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -135,6 +136,33 @@ def test_a_run_with_an_unknown_length_blank_streams_the_winner():
     value, frames = start(tx.TASK, model, passage, settings)
     last = list(frames)[-1]
     assert tx.show_fill(last.tokens, value.known) == value.tried[0].marked  # the run redraws the winner
+    assert value.tried[0].fills in tx.TASK.verdict(value, last.tokens).sentence
+
+
+def test_the_verdict_never_quotes_a_ranked_fill_that_is_not_the_one_shown():
+    """With several tries the kept try may differ from the fill that ranked the lengths: the sentence then says
+    so, and quotes the ranked fill as what it was, whatever the tries kept."""
+    from views.runs import start
+
+    model = tiny_text_model()
+    settings = Settings(sampler="exact-confident", temperature=1.5, seed=2, tries=8)
+    passage = tx.parse_passage("ROMEO:\nyonder [...] breaks", 64, max_length=3)
+    redrawn = 0
+    for seed in range(6):
+        value, frames = start(tx.TASK, model, passage, replace(settings, seed=seed))
+        last = list(frames)[-1]
+        sentence = tx.TASK.verdict(value, last.tokens).sentence
+        shown = tx.show_fill(last.tokens, value.known)
+        if shown == value.tried[0].marked:
+            assert f"Chosen lengths: {value.tried[0].label} (score" in sentence
+        else:
+            assert (
+                "by ranking one fill of each length" in sentence
+                and "the fill shown is the one the tries kept" in sentence
+            )
+            assert f"Chosen lengths: {value.tried[0].label} (" not in sentence
+            redrawn += 1
+    assert redrawn  # the case this test is about happened (an untrained model's tries rank apart from try 0)
 
 
 def test_the_vocabularies_are_nested_and_spell_every_token():

@@ -36,11 +36,19 @@ class Candidate:
         return self.nats / max(1, self.characters) ** penalty
 
     @property
+    def counts(self) -> str:
+        """The lengths, e.g. '2 + 1 tokens'."""
+        return " + ".join(str(n) for n in self.lengths) + f" token{'s' * (sum(self.lengths) != 1)}"
+
+    @property
+    def fills(self) -> str:
+        """What was written at the lengths, e.g. '“ comes to” “ sun”'."""
+        return " ".join(f"“{f[:40]}”" for f in re.findall(r"\[([^\]]*)\]", self.marked)).replace("\n", "↵")
+
+    @property
     def label(self) -> str:
         """The lengths and what was written at them, e.g. '2 + 1 tokens: “ comes to” “ sun”'."""
-        counts = " + ".join(str(n) for n in self.lengths)
-        fills = " ".join(f"“{f[:40]}”" for f in re.findall(r"\[([^\]]*)\]", self.marked))
-        return f"{counts} token{'s' * (sum(self.lengths) != 1)}: {fills}".replace("\n", "↵")
+        return f"{self.counts}: {self.fills}"
 
     def as_json(self) -> dict:
         return {

@@ -42,6 +42,7 @@ class Filled:
     tried: tuple[Candidate, ...] = ()  # the lengths tried for "[...]" blanks, best first
     blank_lengths: tuple[int, ...] = ()  # tokens in each "[...]" blank, by a model that knows the pad
     unknown: tuple[str, ...] = ()  # words of the fill that are not words of the training plays
+    redrawn: bool = False  # the fill shown is not the ranked fill of the chosen lengths (the tries kept another)
 
     @property
     def sentence(self) -> str:
@@ -60,6 +61,11 @@ class Filled:
         best, *others = self.tried
         rest = "; ".join(f"{c.label} ({c.score():.2f})" for c in others[:3])
         chosen = f"Chosen lengths: {best.label} (score {best.score():.2f}; {best.bits_per_char:.2f} bits/char)."
+        if self.redrawn:
+            chosen = (
+                f"Chosen lengths: {best.counts}, by ranking one fill of each length (at these, {best.fills}: score "
+                f"{best.score():.2f}; {best.bits_per_char:.2f} bits/char); the fill shown is the one the tries kept."
+            )
         key = "nats over characters^0.5, lower is better"
         return f"{done} {chosen} Next best by the same score ({key}): {rest}."
 
@@ -137,7 +143,9 @@ class TextTask:
         written = sum(t != PAD for t, k in zip(tokens, passage.known, strict=True) if not k)
         lengths = slot_lengths(passage, tokens)
         unknown = tuple(unknown_words(tokens, list(passage.known), passage.vocab_size))
-        return Filled(decode(tokens), show_fill(tokens, passage.known), written, passage.tried, lengths, unknown)
+        redrawn = bool(passage.tried) and tuple(tokens) != passage.tried[0].tokens
+        marked = show_fill(tokens, passage.known)
+        return Filled(decode(tokens), marked, written, passage.tried, lengths, unknown, redrawn)
 
     def accept(self, passage: Passage, tokens: list[int]) -> bool:
         """A fill is accepted when every word it touches is a word of the training plays (sigma.tasks.text.lexicon)."""
