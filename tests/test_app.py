@@ -276,3 +276,11 @@ def test_the_removed_alias_is_gone(client):
     """/forecast_signal was /fill_signal's first name; it went in this release (README, Changelog)."""
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert "/fill_signal" in named and "/forecast_signal" not in named
+
+
+def test_too_many_unknown_length_combinations_are_refused_as_the_text_is_typed():
+    """Before Fill, with Fill disabled: the sentence the run would refuse with (the shipped text model ranks
+    lengths)."""
+    edited = text_view.on_edit("A [...] b [...] c [...] d", 8)
+    assert "512 combinations" in edited.line and edited.action["interactive"] is False
+    assert text_view.on_edit("A [...] b [...] c [...] d", 4).action["interactive"] is True  # 64: allowed

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from sigma.task import top_choices
 from sigma.tasks import text as tx
 from sigma.tasks.text import Passage, piece
+from sigma.tasks.text.lengths import combinations
 from sigma.tasks.text.lexicon import fill_spans
 from sigma.tasks.text.pads import knows_pads, marks
 from sigma.tries import Tries
@@ -73,10 +74,22 @@ def toggle(passage: Passage, index: int) -> Passage:
     return passage
 
 
+def refusal(passage: Passage) -> str | None:
+    """Why Fill cannot start on this passage, known before any model work, or None: the task's problem, or too
+    many combinations of "[...]" lengths for a model that ranks them."""
+    if problem := tx.TASK.problem(passage):
+        return problem
+    if passage.gaps and not knows_pads(vocab_size()):
+        try:
+            combinations(passage, block_size())
+        except ValueError as e:
+            return str(e)
+    return None
+
+
 def notes(passage: Passage) -> str:
     """What a user should know about this passage before filling it, in one line ('' if nothing)."""
-    problem = tx.TASK.problem(passage)
-    if problem:
+    if problem := refusal(passage):
         return problem
     if passage.gaps and knows_pads(vocab_size()):
         return f"The model will fill each [...] blank with 1 to {passage.max_length} tokens, as many as it chooses."
@@ -260,7 +273,7 @@ def block_size() -> int:
 def _passage_outputs(passage: Passage, note: str = "") -> Edited:
     note = note or notes(passage)
     line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
-    fillable = tx.TASK.problem(passage) is None
+    fillable = refusal(passage) is None
     return Edited(passage, tokens_html(passage), line, gr.update(interactive=fillable))
 
 
