@@ -214,3 +214,21 @@ def test_an_edit_handler_clears_the_run_only_when_the_input_changed(bits_slot):
     forgotten = Forgotten(*other[len(Edited._fields) :])
     assert forgotten.run is None and forgotten.race is None and forgotten.density is None  # they went with it
     assert all(out == gr.skip() for out in echo)  # an echo of the same value changes nothing on the page
+
+
+def test_an_edit_clears_a_tab_s_own_outputs_with_the_run(bits_slot):
+    """The signal tab's spread chart is made from the input too: an edit clears it in the same event."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from views.handlers import ending
+
+    def edit(text: str) -> Edited:
+        return Edited(text, text, "Ready", gr.update(interactive=True))
+
+    handler = ending("bits", edit, also=1)
+    request = SimpleNamespace(session_hash="also-test")
+    first, echo, other = (handler(text, request) for text in ("1010", "1010", "1111"))
+    assert len(first) == len(Edited._fields) + len(Forgotten._fields) + 1
+    assert other[-1] is None and echo[-1] == gr.skip()

@@ -297,19 +297,20 @@ def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def ending(tab: str, edit: Callable[..., Edited]) -> Callable:
+def ending(tab: str, edit: Callable[..., Edited], also: int = 0) -> Callable:
     """`edit` (the tab's inputs -> Edited) as the handler of an edit of the tab's input. When the value changed,
     the old run's display ends first (`Displays.end`) and what was made from the old input is forgotten
-    (`Forgotten`) in the same event, so that no late clear can wipe a run started after the edit; when it did not
-    (an echo of a write-back), nothing on the page changes. Outputs: Edited, then Forgotten."""
+    (`Forgotten`, and `also` more outputs of the tab, cleared to None) in the same event, so that no late clear
+    can wipe a run started after the edit; when it did not (an echo of a write-back), nothing on the page
+    changes. Outputs: Edited, then Forgotten, then the `also` outputs."""
     n = len(inspect.signature(edit).parameters)
 
     def ended(*args):
         values, request = args[:n], (args[n] if len(args) > n else None)
         edited = edit(*values)
         if DISPLAYS.end(_session(request), tab, edited.value):
-            return (*edited, *Forgotten.cleared())
-        return (*[gr.skip()] * len(edited), *Forgotten.unchanged())
+            return (*edited, *Forgotten.cleared(), *[None] * also)
+        return (*[gr.skip()] * len(edited), *Forgotten.unchanged(), *[gr.skip()] * also)
 
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
     ended.__signature__ = inspect.Signature([*inspect.signature(edit).parameters.values(), request])

@@ -173,8 +173,12 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     return list(forgotten), [raced_start]
 
 
-def wire_edit(trigger, tab: str, edit, inputs: list, edited: list, forgotten: list, cancels: list, **named):
+def wire_edit(
+    trigger, tab: str, edit, inputs: list, edited: list, forgotten: list, cancels: list, also: tuple = (), **named
+):
     """An edit of a tab's input, in one event: a race under way is cancelled; when the value changed, the run
     computing or playing is stopped and waited for (nothing of it can land after the new input), what was made
-    from the old input is cleared, and `edit` draws the new input (views.handlers.ending)."""
-    trigger(ending(tab, edit), inputs, edited + forgotten, cancels=cancels, **{**EDITS, **named})
+    from the old input is cleared (`forgotten`, and the tab's own outputs in `also`, such as the signal's spread
+    chart), and `edit` draws the new input (views.handlers.ending)."""
+    outputs = edited + forgotten + list(also)
+    trigger(ending(tab, edit, len(also)), inputs, outputs, cancels=cancels, **{**EDITS, **named})

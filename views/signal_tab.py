@@ -41,7 +41,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
     edited = list(Edited(profile, chart, panel.line, forecast, profile_box))
     forgotten, runs = layout.wire_run(VIEW, forecast, profile, panel, run, settings, speed)
     show = typed(signal_view.edited, "signal_show")
-    layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, forgotten, runs)
+    layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, forgotten, runs, (spread_plot,))
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)
     spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
     spread.click(spread_of, [profile, *settings], list(Shown(spread_plot, panel.line)), **layout.MODEL_WORK)
