@@ -80,11 +80,21 @@ class Panel(NamedTuple):
     race_state: gr.State
 
 
+class StepSlider(gr.Slider):
+    """The scrub slider. A step typed into its box outside the run goes to the nearest end of it (Gradio's
+    slider answers such a value with a bare "Error" and a logged traceback); the page draws the same slider."""
+
+    is_template = True  # drawn by the frontend's slider
+
+    def preprocess(self, payload: float) -> int:
+        return int(round(min(max(float(payload), self.minimum), self.maximum)))
+
+
 def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     """Status line, replay controls, per-run charts and the result box under a tab's drawing."""
     line = gr.HTML(elem_id=f"{prefix}-status")
     with gr.Row():
-        step = gr.Slider(
+        step = StepSlider(
             0,
             1,
             value=0,
