@@ -284,11 +284,3 @@ def test_too_many_unknown_length_combinations_are_refused_as_the_text_is_typed()
     edited = text_view.on_edit("A [...] b [...] c [...] d", 8)
     assert "512 combinations" in edited.line and edited.action["interactive"] is False
     assert text_view.on_edit("A [...] b [...] c [...] d", 4).action["interactive"] is True  # 64: allowed
-
-
-def test_a_step_typed_outside_the_run_goes_to_the_nearest_end():
-    from views.layout import StepSlider
-
-    scrub = StepSlider(0, 6, step=1)
-    assert scrub.get_block_name() == "slider"  # the page draws Gradio's own slider
-    assert (scrub.preprocess(99), scrub.preprocess(-3), scrub.preprocess(2.4)) == (6, 0, 2)

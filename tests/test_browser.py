@@ -172,20 +172,19 @@ def status_has(page, tab: str, words: str, timeout: int = 30_000) -> None:
     )
 
 
-def test_a_refusal_at_run_time_reaches_the_page_and_stays(page):
-    """Three [...] blanks pass the edit check but are refused when the run resolves their lengths: the
-    sentence must reach the status line and stay there (it used to flash and be blanked by the animation)."""
+def test_too_many_length_combinations_are_refused_as_they_are_typed(page):
+    """Three [...] blanks of up to 8 tokens (512 combinations) are refused before Fill, which stays disabled,
+    and the sentence stays (it used to come only after Fill was pressed)."""
     page.get_by_role("tab", name="Text").click()
     passage = "ROMEO:\nBut, soft! what [...] through yonder [...] breaks?\nIt is the east, and [...] is the sun."
     page.get_by_label("Passage", exact=False).fill(passage)
     page.wait_for_selector("#text-tokens .gap", timeout=10_000)
-    assert page.locator("#text-fill").is_enabled()
-    page.click("#text-fill")
     status_has(page, "text", "combinations")
-    page.wait_for_timeout(2_000)  # the animation step that follows must leave it
+    assert not page.locator("#text-fill").is_enabled()
+    page.wait_for_timeout(2_000)
     assert "combinations" in page.locator("#text-status").inner_text()
     assert page.locator("#text-tokens .tok").count() > 0
-    shot(page, "text-refused-at-run-time")
+    shot(page, "text-refused-as-typed")
 
 
 def test_an_edit_during_a_run_ends_that_runs_display(page):
@@ -248,6 +247,11 @@ def test_scrubbing_back_never_shows_the_hidden_answers(page):
     for word in ("suffer", "fortune", "question"):
         assert f"[ {word}]" not in result, result
     shot(page, "text-scrubbed-to-step-1")
+    step.fill("999")  # beyond the run: its last step, said in the box, never a bare "Error"
+    step.press("Enter")
+    status_has(page, "text", "Done:")  # the last step drawn (before: Gradio refused the value, the page kept step 1)
+    page.wait_for_function("() => Number(document.querySelector('#text-step input[type=number]').value) < 999")
+    assert 1 < int(step.input_value()) < 999
 
 
 def test_twenty_quick_clicks_on_the_signal_chart_make_twenty_pins(page):

@@ -127,6 +127,10 @@ def test_a_fourth_task_runs_through_the_page_handlers(bits_slot, tmp_path):
     assert "tries valid" in str(played[-1].line)
     scrubbed = on.scrub(run, 1)
     assert "<pre>" in scrubbed.view
+    last_step = run.frames[-1].step
+    beyond = on.scrub(run, 99)  # typed into the box: the nearest step, and the box is told which
+    assert beyond.view == on.scrub(run, last_step).view and beyond.step["value"] == last_step
+    assert on.scrub(run, -3).step["value"] == 0 and on.scrub(run, "x").view == on.scrub(run, 0).view
     gif_path, json_path = export.write(VIEW, run.value, run.frames, tmp_path)  # no GIF frame: a strip
     assert gif_path.stat().st_size > 0 and json.loads(json_path.read_text())["task"] == "bits"
     refused = list(on.start("1?", "exact", "random", 5, 1.0, 0, 1))

@@ -210,3 +210,13 @@ def test_a_spread_nobody_reads_stops_between_steps(tiny):
     finally:
         STOPPED.reset(token)
     assert checks == [1]  # stopped after its first step
+
+
+def test_the_real_flight_line_never_runs_through_a_pin():
+    """A pin dragged over hidden steps is the user's, not the flight's: the dashed line keeps to hidden steps."""
+    from views import signal_view
+
+    profile = sg.TASK.parse("0, 2000, 6000, [12000], [20000], [30000], [34000], ...", None)
+    pinned = signal_view.pinned(profile, [(4, 1000.0)])
+    real = [t for t in signal_view._known_trace(pinned) if t.name == "real flight"][0]
+    assert real.y[3] == 12000 and real.y[4] is None and real.y[5] == 30000 and real.y[1] is None

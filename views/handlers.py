@@ -4,6 +4,7 @@ and the few handlers every tab shares. Per-task editing lives in each task's vie
 from __future__ import annotations
 
 import inspect
+import math
 import threading
 import typing
 from collections import OrderedDict
@@ -26,6 +27,8 @@ SPEEDS = {"instant": 0.0, "fast": 0.05, "normal": 0.2, "slow": 0.5}  # seconds b
 MAX_ANIMATION_S = 15.0  # a slow animation of a long run is sped up to fit
 RACE_S = 8.0  # a race's replay on the shared clock takes at most this long
 MIN_ANIMATION_S = {"instant": 0.0, "fast": 0.5, "normal": 1.5, "slow": 3.0}  # a short run is slowed to be seen
+
+TOP_K = 10  # the most choices Inspect lists for a position (the Top-k slider's end)
 
 
 # ---------------------------------------------------------------- runs of any task: start, play, scrub, replay
@@ -217,12 +220,15 @@ def run_handlers(view: TaskView) -> RunHandlers:
         yield from play_kept(run, speed, request)
 
     def scrub(run: Run | None, step: float, order_map: bool = False) -> RunOutputs:
-        """One step of the last run; with the order map, every settled position coloured by its step."""
+        """One step of the last run; with the order map, every settled position coloured by its step. A step
+        outside the run (typed into the box) shows the nearest one, and the box says which."""
         if not run:
             raise ValueError(f"No run yet: press {button} first, then scrub through its steps.")
-        drawing, line, result = _show(view, run.value, run.frame(step), order_map=bool(order_map))
+        frame = run.frame(_number(step))
+        drawing, line, result = _show(view, run.value, frame, order_map=bool(order_map))
         skip = gr.skip()
-        return RunOutputs(drawing, line, skip, skip, skip, skip, result)
+        moved = gr.update(value=frame.step) if frame.step != _number(step) else skip
+        return RunOutputs(drawing, line, moved, skip, skip, skip, result)
 
     def replay(run: Run | None, speed: str, request: gr.Request = None):
         if not run:
@@ -233,13 +239,13 @@ def run_handlers(view: TaskView) -> RunHandlers:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
         model = model_of(slot)
         value = task.parse(source, model)
-        frame = run.frame(step) if run and run.value == value else None
+        frame = run.frame(_number(step)) if run and run.value == value else None
         if frame is not None and not frame.finished:
             tokens, known = frame.tokens, frame.done
         else:
             tokens, known = (t.tolist() for t in task.encode(value))
         probs = one_pass(model, tokens, known, task.forbid(value))
-        return Shown(view.density_figure(value, probs, known, int(k)), gr.skip())
+        return Shown(view.density_figure(value, probs, known, min(max(int(_number(k)), 1), TOP_K)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None):
         """Model work: every sampler's lane. An edit of the input meanwhile waits for it, and it then draws
@@ -295,6 +301,15 @@ def run_handlers(view: TaskView) -> RunHandlers:
 
 def _session(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
+
+
+def _number(value: Any) -> float:
+    """A slider's raw value (its events skip Gradio's range check) as a number; 0 if it is none."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def ending(tab: str, edit: Callable[..., Edited], also: int = 0) -> Callable:

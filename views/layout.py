@@ -11,7 +11,7 @@ import gradio as gr
 
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from views import charts
-from views.handlers import SPEEDS, ending, run_handlers
+from views.handlers import SPEEDS, TOP_K, ending, run_handlers
 from views.outputs import Forgotten, Raced, RunOutputs, Shown
 from views.view import TaskView
 
@@ -80,21 +80,11 @@ class Panel(NamedTuple):
     race_state: gr.State
 
 
-class StepSlider(gr.Slider):
-    """The scrub slider. A step typed into its box outside the run goes to the nearest end of it (Gradio's
-    slider answers such a value with a bare "Error" and a logged traceback); the page draws the same slider."""
-
-    is_template = True  # drawn by the frontend's slider
-
-    def preprocess(self, payload: float) -> int:
-        return int(round(min(max(float(payload), self.minimum), self.maximum)))
-
-
 def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     """Status line, replay controls, per-run charts and the result box under a tab's drawing."""
     line = gr.HTML(elem_id=f"{prefix}-status")
     with gr.Row():
-        step = StepSlider(
+        step = gr.Slider(
             0,
             1,
             value=0,
@@ -121,7 +111,7 @@ def run_panel(prefix: str, drawing: gr.HTML, top_k: bool = False) -> Panel:
     with gr.Accordion("Inspect", open=False, elem_id=f"{prefix}-inspect"):
         with gr.Row():
             look = gr.Button("One model pass over the current partial sequence", size="sm", elem_id=f"{prefix}-look")
-            k = gr.Slider(1, 10, value=5, step=1, label="Top-k", scale=0, min_width=160) if top_k else None
+            k = gr.Slider(1, TOP_K, value=5, step=1, label="Top-k", scale=0, min_width=160) if top_k else None
         density = gr.Plot(label="One-pass density")
         with gr.Row():
             steps_plot = gr.Plot(charts.waiting(charts.STEPS_WAITING), label="Tokens per step")
@@ -169,16 +159,19 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     started = button.click(on.start, [source, *settings], outputs, **model_work)
     started.then(on.animate, [run_state, speed, source], outputs, concurrency_limit=None, **quiet)
     scrubbed = [run_state, panel.step, panel.order_map]
-    # a drag, a click on the track or a number typed in the box; while dragging only the latest step is drawn
-    panel.step.input(on.scrub, scrubbed, outputs, concurrency_limit=None, trigger_mode="always_last", **quiet)
-    panel.order_map.change(on.scrub, scrubbed, outputs, concurrency_limit=None, **quiet)
+    # a drag, a click on the track or a number typed in the box; while dragging only the latest step is drawn.
+    # Raw values (preprocess=False): Gradio's slider answers a number typed outside its range with a bare
+    # "Error"; the handlers take the nearest step instead
+    raw = {"preprocess": False, "concurrency_limit": None, **quiet}
+    panel.step.input(on.scrub, scrubbed, outputs, trigger_mode="always_last", **raw)
+    panel.order_map.change(on.scrub, scrubbed, outputs, **raw)
     panel.export.click(on.export, [run_state], [panel.exported, panel.line], concurrency_limit=None, **quiet)
     raced = list(Raced(panel.race_view, panel.line, panel.race_state))
     raced_start = panel.race_button.click(on.race, [source, panel.race_samplers, *settings[1:5]], raced, **model_work)
     raced_start.then(on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet)
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
-    panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), **model_work)
+    panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), preprocess=False, **model_work)
     forgotten = Forgotten(*outputs[2:], panel.race_view, panel.race_state, panel.density)
     return list(forgotten), [raced_start]
 

@@ -196,7 +196,8 @@ def pinned(profile: Profile, points: list[tuple[int, float]]) -> Profile:
 
 
 def _known_trace(profile: Profile) -> list[go.Scatter]:
-    """The known steps as dots and the hidden truth as a dashed line, to draw over a figure."""
+    """The known steps as dots and the hidden truth as a dashed line, to draw over a figure. The line runs over
+    the hidden steps only, broken where a step is known: a known step may be a pin of the user's, not the flight."""
     steps = [i for i, k in enumerate(profile.known) if k]
     out = [
         go.Scatter(
@@ -208,11 +209,10 @@ def _known_trace(profile: Profile) -> list[go.Scatter]:
         )
     ]
     if any(profile.hidden):
-        real = [i for i in range(sg.LENGTH) if profile.known[i] or profile.hidden[i]]
         out.append(
             go.Scatter(
-                x=real,
-                y=[profile.tokens[i] * sg.BIN_FT for i in real],
+                x=list(range(sg.LENGTH)),
+                y=[profile.tokens[i] * sg.BIN_FT if profile.hidden[i] else None for i in range(sg.LENGTH)],
                 mode="lines",
                 name="real flight",
                 line={"color": charts.REFERENCE, "dash": "dash", "width": 1.5},
