@@ -271,3 +271,19 @@ def test_twenty_quick_clicks_on_the_signal_chart_make_twenty_pins(page):
     page.mouse.up()
     page.wait_for_function("() => document.querySelector('#signal-status').innerText.includes('11 steps known')")
     shot(page, "signal-quick-clicks")
+
+
+def test_spread_follows_the_input_and_goes_with_it(page):
+    """Spread works only on a valid profile (like Forecast), and its chart goes when the profile changes."""
+    page.get_by_role("tab", name="Signal").click()
+    box = page.locator("#signal-text textarea")
+    box.fill("0, 5000, abc, 10000, ...")
+    status_has(page, "signal", "abc")
+    page.wait_for_function("() => document.querySelector('#signal-spread-go').disabled")
+    box.fill("0, 5000, 9000, 12000, ...")
+    page.wait_for_function("() => !document.querySelector('#signal-spread-go').disabled")
+    page.click("#signal-spread-go")
+    page.wait_for_selector("#signal-spread .js-plotly-plot", timeout=60_000)
+    box.fill("0, 5000, 9000, 30000, ...")
+    page.wait_for_function("() => !document.querySelector('#signal-spread .js-plotly-plot')", timeout=10_000)
+    shot(page, "signal-spread-cleared")

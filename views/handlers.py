@@ -365,7 +365,7 @@ def model_figure(figure: Callable[..., Any], task: str, name: str) -> Callable:
 
     def draw(value, sampler, order, num_orders, temperature, seed, tries) -> Shown:
         if value is None:
-            raise ValueError("There is no valid input yet: fix the one above first.")
+            raise ValueError("There is no valid input yet: fix the input first.")
         settings = Settings(sampler, order, num_orders, temperature, seed, tries).checked()  # where they enter
         return Shown(figure(model_of(SLOTS[task]), value, settings), gr.skip())
 
