@@ -128,6 +128,8 @@ for _r, _c in WALLED.neighbours(WALLED.goal):
         ("/solve_maze", (MAZE, "x" * 50_000 + "y"), "unknown sampler 'xxx"),
         ("/density", ("poem", "x"), "unknown task"),
         ("/density", ("text", "no blanks", 3), "Nothing is unknown"),
+        ("/solve_maze", ("hello",), "is 1x5 but"),
+        ("/compare", ("maze", MAZE, []), "No sampler is chosen"),
     ],
 )
 def test_bad_input_is_a_clear_error_and_the_server_keeps_serving(client, api_name, args, says, capfd):
@@ -249,6 +251,8 @@ def test_a_typed_blank_cannot_be_turned_into_a_token():
 
 
 def test_canvas_pins_keep_their_words_and_never_overlap():
+    with pytest.raises(ValueError, match="has no words"):
+        text_view.canvas(20, "5: ", 128)
     c = text_view.canvas(20, "0: KING:\r\n10: crown", 128)
     assert tx.decode(list(c.ids[: c.known.index(False)])) == "KING:"
     with pytest.raises(ValueError, match="overlaps an earlier pin"):

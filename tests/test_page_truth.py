@@ -50,7 +50,7 @@ def test_counts_read_as_english():
 
 
 def test_a_race_with_no_sampler_ticked_is_refused(small_model):
-    with pytest.raises(ValueError, match="No sampler is ticked"):
+    with pytest.raises(ValueError, match="No sampler is chosen"):
         race(None, small_model, "", None, [])
 
 

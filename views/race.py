@@ -53,7 +53,7 @@ def race(task: Task, model: SigmaGPT, source: Any, settings: Settings, samplers:
     """Run every sampler on the same input and settings; the parsed value and one lane per sampler. A race
     compares the samplers, so no lane retries with another (`Settings.retry`)."""
     if samplers is not None and not list(samplers):
-        raise ValueError("No sampler is ticked: tick at least one to race.")
+        raise ValueError("No sampler is chosen: choose at least one to race.")
     samplers = list(dict.fromkeys(samplers or SAMPLERS))
     unknown = [s for s in samplers if s not in SAMPLERS]
     if unknown:

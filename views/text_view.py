@@ -48,6 +48,8 @@ def canvas(n: int, pins: str, block_size: int) -> Passage:
         if not m:
             raise ValueError(f"cannot read the pin {line.strip()!r}: write one per line as 'position: words'")
         at, text = int(m.group(1)), m.group(2).strip()
+        if not text:
+            raise ValueError(f"the pin {line.strip()!r} has no words: write them after the colon, as in '5: crown'")
         words = tx.encode(text if at == 0 else " " + text)  # a word mid-passage brings its own space
         if at + len(words) > n:
             raise ValueError(f"the pin {line.strip()!r} runs past the end of a {n}-token canvas")

@@ -163,7 +163,8 @@ def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
         ringed = (h, w) == (expected[0] + 2, expected[1] + 2)
         why = " (a ring of walls around it is dropped, and a door in it must lead to a free cell of its own)"
         why = why if ringed else ""
-        raise ValueError(f"the maze is {h}x{w} but the model expects {expected[0]}x{expected[1]}{why}")
+        written = max(len(line.rstrip()) for line in lines)  # as typed: short rows were padded with free cells
+        raise ValueError(f"the maze is {h}x{written} but the model expects {expected[0]}x{expected[1]}{why}")
     walls = [[False] * w for _ in range(h)]
     starts, goals, on, off = [], [], set(), set()
     for r, line in enumerate(lines):
