@@ -128,7 +128,8 @@ def compare(
     the_task = get(task)
     temperature = the_task.defaults.temperature if temperature is None else temperature
     settings = the_task.defaults.chosen(the_task.defaults.sampler, order, num_orders, temperature, seed, tries)
-    _, lanes = race(the_task, model_of(SLOTS[the_task.name]), sequence, settings, list(SAMPLERS) if samplers is None else samplers)
+    samplers = list(SAMPLERS) if samplers is None else samplers  # an empty list is refused by race
+    _, lanes = race(the_task, model_of(SLOTS[the_task.name]), sequence, settings, samplers)
     return {"task": the_task.name, "lanes": [lane.figures() | lane.verdict.as_json() for lane in lanes]}
 
 

@@ -289,7 +289,8 @@ def draws(model: SigmaGPT, value: Profile | str, settings: Settings, n: int = sg
     """n completions of one profile, drawn in one batch with the chosen (checked) settings, draw i from seed + i
     (sigma.draws): the parsed profile and the tokens [n][T]."""
     if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= sg.MAX_DRAWS:
-        raise ValueError(f"the number of draws must be a whole number from 2 to {sg.MAX_DRAWS}, got {n if isinstance(n, int) else repr(str(n)[:40])}")
+        got = n if isinstance(n, int) else repr(str(n)[:40])
+        raise ValueError(f"the number of draws must be a whole number from 2 to {sg.MAX_DRAWS}, got {got}")
     profile = sg.TASK.parse(value, model)
     problem = sg.TASK.problem(profile)
     if problem:
