@@ -113,6 +113,10 @@ def test_a_retry_batch_runs_only_when_no_try_is_valid_and_is_the_shown_one(tiny_
         "none of 4 tries valid, then 3 of 3 more (exact sampler, random order, temperature 1) valid; "
         "the model's likeliest valid one is shown"
     )
+    from views.status import tries_strip
+
+    strip = tries_strip(t, [f"<b>{i}</b>" for i in range(7)])  # the page's strip: the retry on a line of its own
+    assert strip.index("<b>3</b>") < strip.index('class="retry"') < strip.index("<b>4</b>")
     # the retry's rows are the single runs of seeds 7 + 4 + i with the retry's settings
     for i in range(3):
         one = sample(tiny_maze_model, tokens[None], known[None], **retry.engine_kwargs() | {"seed": 11 + i})

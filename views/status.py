@@ -64,9 +64,12 @@ def legend(items: list[tuple[str, str]]) -> str:
 
 
 def tries_strip(tries: Tries, bodies: list[str]) -> str:
-    """Every try of a run, each drawn by its task (`bodies`, HTML): valid ones ticked, the one shown outlined."""
+    """Every try of a run, each drawn by its task (`bodies`, HTML): valid ones ticked, the one shown outlined; a
+    retry's batch starts on a line of its own, saying how it was drawn."""
     figures = []
     for i, (body, ok) in enumerate(zip(bodies, tries.valid, strict=True)):
+        if tries.first_batch and i == tries.first_batch:
+            figures.append(f'<div class="retry">then, retried ({html.escape(tries.retried_with)}):</div>')
         said, tick = ("valid", "✓") if ok else ("not valid", "✗")
         chosen = " chosen" if i == tries.chosen else ""
         title = f"try {i + 1}: {said}, {tries.log_likelihood[i]:.2f} nats" + (" (shown)" if chosen else "")
