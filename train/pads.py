@@ -24,6 +24,7 @@ from sigma.tasks.text.bpe import bpe_size
 from sigma.tasks.text.pads import knows_pads
 
 MAX_SLOTS = 16  # the longest [...] blank trained; the page's default is 8
+MIN_PAD_WINDOW = 32  # the shortest window with [...] blanks; windows run from it to the block size
 MAX_BLANKS = 8  # blanks in a window: each teaches where its phrase ends once, when its first pad is drawn
 
 

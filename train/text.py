@@ -25,7 +25,7 @@ from train.loop import (
     train,
     train_config,
 )
-from train.pads import add_pad_token, first_step_loss, pad_batch
+from train.pads import MIN_PAD_WINDOW, add_pad_token, first_step_loss, pad_batch
 from train.retokenize import transplant
 from train.ship import ship
 from train.text_measures import windows_bits
@@ -131,9 +131,12 @@ def run(args: argparse.Namespace) -> list[dict]:
     print(f"{model.num_params():,} parameters; {stream.numel():,} training tokens; order {args.order}")
 
     def batch_fn(batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-        tokens = windows(stream, batch, args.block_size, gen)
         if args.pad_share and float(torch.rand(1, generator=gen)) < args.pad_share:
-            return pad_batch(tokens, gen, vocab)
+            # passages of any length, as the page's are: a model that saw only full windows reads the end of a
+            # short passage as a cut and no longer knows where a blank's phrase ends
+            length = int(torch.randint(MIN_PAD_WINDOW, args.block_size + 1, (1,), generator=gen))
+            return pad_batch(windows(stream, batch, length, gen), gen, vocab)
+        tokens = windows(stream, batch, args.block_size, gen)
         if float(torch.rand(1, generator=gen)) < args.infill_share:
             return tokens, infill_known(tuple(tokens.shape), gen)
         return tokens, torch.zeros_like(tokens, dtype=torch.bool)
