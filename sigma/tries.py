@@ -87,6 +87,11 @@ def choose(tokens: Tensor, valid: list[bool], log_likelihood: Tensor) -> Tries:
     return Tries(chosen, list(valid), [round(s, 4) for s in scores], tokens.tolist())
 
 
+def checked(tokens: Tensor, log_likelihood: Tensor, accept: Callable[[list[int]], bool | None]) -> Tries:
+    """The candidates tokens [N, T] of one batch, each checked with `accept`, and the likeliest valid kept."""
+    return choose(tokens, [bool(accept(row)) for row in tokens.tolist()], log_likelihood)
+
+
 def sample_tries(
     model: SigmaGPT,
     tokens: Tensor,
@@ -113,5 +118,4 @@ def sample_tries(
 
 def _batch(model, tokens, known, accept, tries: int, **settings) -> tuple[SampleResult, Tries]:
     out = sample(model, tokens.expand(tries, -1), known.expand(tries, -1), **settings)
-    valid = [bool(accept(row)) for row in out.tokens.tolist()]
-    return out, choose(out.tokens, valid, out.log_likelihood)
+    return out, checked(out.tokens, out.log_likelihood, accept)

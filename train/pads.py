@@ -3,8 +3,7 @@
 `sigma.tasks.text.pads` samples such blanks; this module grows a model's vocabulary by the pad token and builds
 the training windows that teach it: 1-8 phrases of whole words (1-6 words, at most L tokens) in a window, each
 followed by its pads and the blank's mark (a known pad), only the phrases and pads scored, the rest of the window
-known. The model thereby learns
-how long a phrase the context asks for, and that pads only ever follow the phrase.
+known. The model thereby learns how long a phrase the context asks for, and that pads only ever follow the phrase.
 """
 
 from __future__ import annotations

@@ -224,10 +224,11 @@ def run_handlers(view: TaskView) -> RunHandlers:
         outside the run (typed into the box) shows the nearest one, and the box says which."""
         if not run:
             raise ValueError(f"No run yet: press {button} first, then scrub through its steps.")
-        frame = run.frame(_number(step))
+        asked = _number(step)
+        frame = run.frame(asked)
         drawing, line, result = _show(view, run.value, frame, order_map=bool(order_map))
         skip = gr.skip()
-        moved = gr.update(value=frame.step) if frame.step != _number(step) else skip
+        moved = gr.update(value=frame.step) if frame.step != asked else skip
         return RunOutputs(drawing, line, moved, skip, skip, skip, result)
 
     def replay(run: Run | None, speed: str, request: gr.Request = None):

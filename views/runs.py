@@ -22,7 +22,7 @@ from sigma import SigmaGPT
 from sigma.sampling import StepEvent, conditional_density, stream
 from sigma.settings import Settings
 from sigma.task import Task
-from sigma.tries import Tries, choose, second_batch
+from sigma.tries import Tries, checked, second_batch
 from views import cost
 
 TIME_LIMIT_S = 10.0  # model work per request; a small Space must not be held by one user
@@ -108,8 +108,7 @@ def _tries(model, tokens, known, settings: Settings, forbid, accept, spent: floa
     kept = list(bounded(events, spent))
     release_memory()
     last = kept[-1][0]
-    valid = [bool(accept(row)) for row in last.tokens.tolist()]
-    return kept, choose(last.tokens, valid, last.log_likelihood)
+    return kept, checked(last.tokens, last.log_likelihood, accept)
 
 
 def bounded(events: Iterator[StepEvent], spent: float = 0.0) -> Iterator[tuple[StepEvent, float]]:

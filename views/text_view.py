@@ -90,9 +90,7 @@ def refusal(passage: Passage) -> str | None:
 
 
 def notes(passage: Passage) -> str:
-    """What a user should know about this passage before filling it, in one line ('' if nothing)."""
-    if problem := refusal(passage):
-        return problem
+    """What a user should know about a passage Fill can start on, in one line ('' if nothing)."""
     if passage.gaps and knows_pads(vocab_size()):
         return f"The model will fill each [...] blank with 1 to {passage.max_length} tokens, as many as it chooses."
     if passage.gaps:
@@ -273,10 +271,10 @@ def block_size() -> int:
 
 
 def _passage_outputs(passage: Passage, note: str = "") -> Edited:
-    note = note or notes(passage)
+    refused = refusal(passage)
+    note = note or refused or notes(passage)
     line = status.message(note, "fair") if note else status.message("Ready: press Fill.", "info")
-    fillable = refusal(passage) is None
-    return Edited(passage, tokens_html(passage), line, gr.update(interactive=fillable))
+    return Edited(passage, tokens_html(passage), line, gr.update(interactive=refused is None))
 
 
 @reports(Edited)
