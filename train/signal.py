@@ -46,6 +46,15 @@ def split_tokens(data: str | Path, split: str) -> Tensor:
     return torch.from_numpy(sg.quantise(load_file(str(path))["altitude_ft"]))
 
 
+def prefix_known(batch: int, share: float, gen: torch.Generator) -> Tensor:
+    """[batch, LENGTH] bool: a `share` of the rows know their first k steps (k uniform in 1..LENGTH-1), the
+    others nothing. A known step comes first in the order and is not scored, so these rows train exactly the
+    forecast from a prefix; the rest of each row is still drawn in random order."""
+    prefix = torch.randint(1, sg.LENGTH, (batch, 1), generator=gen)
+    prefix[torch.rand(batch, 1, generator=gen) >= share] = 0
+    return torch.arange(sg.LENGTH)[None] < prefix
+
+
 def forecast_mae(
     model: SigmaGPT,
     flights: Tensor,
@@ -102,6 +111,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         p, out=str(run_dir("signal")), steps=3000, batch_size=64, lr=2e-3, warmup=100, eval_every=500
     )
     p.add_argument("--order", default="random", choices=["random", "l2r"])
+    p.add_argument(
+        "--prefix-share",
+        type=float,
+        default=0.0,
+        help="share of flights whose first k steps (k uniform in 1..LENGTH-1) are given and not scored: "
+        "a forecast from any prefix, the rest in random order",
+    )
     p.add_argument("--data", default="runs/signal-data", help="the flights from `python -m train.signal_data`")
     p.add_argument("--eval-n", type=int, default=64, help="validation flights forecast at each evaluation")
     p.add_argument("--ship", help="also write the final weights in float16 with config.json to this folder")
@@ -129,7 +145,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
     def batch_fn(batch: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         tokens = flights[torch.randint(len(flights), (batch,), generator=gen)]
-        return tokens, torch.zeros_like(tokens, dtype=torch.bool)
+        return tokens, prefix_known(batch, args.prefix_share, gen)
 
     def evaluate(m: SigmaGPT) -> dict:
         return {
