@@ -185,6 +185,11 @@ def test_too_many_length_combinations_are_refused_as_they_are_typed(page):
     assert "combinations" in page.locator("#text-status").inner_text()
     assert page.locator("#text-tokens .tok").count() > 0
     shot(page, "text-refused-as-typed")
+    page.locator("#max-length input[type=range]").focus()
+    for _ in range(4):  # 8 -> 4 by the keyboard: 64 combinations, allowed (keys used to change nothing)
+        page.keyboard.press("ArrowLeft")
+    status_has(page, "text", "from 1 to 4 tokens")
+    assert page.locator("#text-fill").is_enabled()
 
 
 def test_an_edit_during_a_run_ends_that_runs_display(page):

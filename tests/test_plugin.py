@@ -137,6 +137,19 @@ def test_a_fourth_task_runs_through_the_page_handlers(bits_slot, tmp_path):
     assert "write 8 characters" in str(refused[-1].line)
 
 
+def test_a_step_s_drafts_are_shown_with_that_step_s_model_calls(bits_slot):
+    """The beat that shows step N's drafts (before their verdict) counts step N's model calls, not step N-1's."""
+    from views.handlers import play
+
+    run = list(run_handlers(VIEW).start("????????", "exact-confident", "random", 5, 1.0, 0, 1))[-1].run
+    beats = [o.line for o in play(VIEW, run.value, run.frames, "fast")]
+    drafted = [f for f in run.frames[1:] if f.drafted]
+    assert drafted, "the tiny model's run drafts at some step"
+    for frame in drafted:
+        calls = f"<b>{frame.model_calls}</b> model calls"
+        assert sum(f"<b>Step {frame.step}</b>" in line and calls in line for line in beats) == 2  # drafts, verdict
+
+
 def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
     call = api.endpoint(VIEW.task)
     assert call.__name__ == "fill_bits" and list(call.__signature__.parameters)[0] == "bits"

@@ -146,8 +146,16 @@ def play(
         if stop.is_set():
             return
         if beat and i > 0 and frame.drafted:
+            # the step's drafts before its verdict: its model calls are made, its tokens not yet settled
             drafts = replace(
-                frames[i - 1], step=frame.step, drafted=frame.drafted, accepted=[], rejected=None, replacement=None
+                frames[i - 1],
+                step=frame.step,
+                drafted=frame.drafted,
+                accepted=[],
+                rejected=None,
+                replacement=None,
+                model_calls=frame.model_calls,
+                seconds=frame.seconds,
             )
             drawing, line, _ = _show(view, value, drafts)
             yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)

@@ -47,7 +47,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
     parsed = [passage, max_length]
     for trigger, edit, inputs, name in (
         (passage.change, text_view.on_edit, parsed, "text_parse"),
-        (max_length.release, text_view.on_edit, parsed, "text_parse"),
+        (max_length.change, text_view.on_edit, parsed, "text_parse"),  # a drag, the keys, the box
         (make_canvas.click, text_view.on_canvas, [canvas_n, pins], "text_canvas"),
     ):
         layout.wire_edit(trigger, VIEW.task.name, edit, inputs, edited, forgotten, runs, api_name=name)
