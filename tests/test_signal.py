@@ -48,6 +48,27 @@ def test_parse_reads_every_form():
     assert spaces.known == (True,) * 10 + (False,) * (sg.LENGTH - 10)
 
 
+def test_altitudes_off_the_grid_are_rounded_and_the_page_and_the_verdict_say_so():
+    """1234 and 2222 ft become 1000 and 2000 (bins of 500 ft): the edit's line and the verdict both count them."""
+    from views import signal_view
+
+    typed = sg.parse_profile("0, 1234, 2222, 3000, [4100], ...")
+    assert typed.tokens[:5] == (0, 2, 4, 6, 8) and typed.rounded == 3
+    assert sg.parse_profile("0, FL350, 35000, [12000], ...").rounded == 0
+    line = signal_view.edited("0, 1234, 2222, 3000, [4100], ...")[2]
+    assert "3 written altitudes rounded to the nearest 500 ft" in line
+    said = sg.TASK.verdict(typed, list(typed.tokens)).sentence
+    assert said.endswith("3 written altitudes rounded to the nearest 500 ft, the model's grid.")
+
+
+def test_spread_needs_something_to_draw():
+    from views import signal_view
+
+    assert signal_view.can_spread(sg.parse_profile("0, ..."))["interactive"] is True
+    assert signal_view.can_spread(sg.parse_profile(", ".join(["10000"] * sg.LENGTH)))["interactive"] is False
+    assert signal_view.can_spread(None)["interactive"] is False
+
+
 @pytest.mark.parametrize("example", range(5))
 def test_format_and_show_round_trip(example):
     profile = sg.parse_profile(sg.examples()[example])

@@ -45,6 +45,6 @@ def build(demo: gr.Blocks) -> gr.HTML:
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)
     spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
     spread.click(spread_of, [profile, *settings], list(Shown(spread_plot, panel.line)), **layout.MODEL_WORK)
-    profile.change(lambda value: gr.update(interactive=value is not None), [profile], [spread], **layout.EDITS)
+    profile.change(signal_view.can_spread, [profile], [spread], **layout.EDITS)
     demo.load(show, [profile_box], edited, api_visibility="undocumented")
     return banner

@@ -176,7 +176,13 @@ def edited(text: str) -> tuple[Profile, str, str, bool]:
     known, hidden = sum(profile.known), sum(profile.hidden)
     note = f"Ready: {plural(known, 'step')} known, {sg.LENGTH - known} to draw"
     note += f" ({hidden} with the real flight kept to score against)." if hidden else "."
+    note += f" {sg.rounding_note(profile.rounded)}" if profile.rounded else ""
     return profile, chart_html(profile), status.message(note + " Press Forecast.", "info"), True
+
+
+def can_spread(profile: Profile | None) -> dict:
+    """Spread, like Forecast, needs a profile that parses with something to draw."""
+    return gr.update(interactive=profile is not None and not sg.TASK.problem(profile))
 
 
 def pinned(profile: Profile, points: list[tuple[int, float]]) -> Profile:

@@ -7,7 +7,7 @@
 The names below are the package's public API (`from sigma.tasks import signal as sg; sg.parse_profile(...)`).
 """
 
-from sigma.tasks.signal.judge import Flown, judge, mae_ft
+from sigma.tasks.signal.judge import Flown, judge, mae_ft, rounding_note
 from sigma.tasks.signal.profile import (
     BIN_FT,
     CEILING_FT,
@@ -64,5 +64,6 @@ __all__ = [
     "masked",
     "parse_profile",
     "quantise",
+    "rounding_note",
     "show_run",
 ]

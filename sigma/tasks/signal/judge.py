@@ -19,16 +19,19 @@ class Flown:
     filled: int  # steps the model drew
     scored: int  # of those, steps with a true altitude to compare with
     mae_ft: float | None  # mean absolute error over the scored steps, in feet
+    rounded: int = 0  # written altitudes moved to the 500 ft grid (Profile.rounded)
 
     @property
     def sentence(self) -> str:
         peak = max(self.altitudes_ft, default=0)
         if self.mae_ft is None:
-            return f"Done: the model drew {plural(self.filled, 'step')}; the flight peaks at {peak} ft."
-        return (
-            f"Done: the model drew {plural(self.filled, 'step')}, {self.mae_ft:.0f} ft from the real flight on average "
-            f"over the {self.scored} hidden steps; the flight peaks at {peak} ft."
-        )
+            said = f"Done: the model drew {plural(self.filled, 'step')}; the flight peaks at {peak} ft."
+        else:
+            said = (
+                f"Done: the model drew {plural(self.filled, 'step')}, {self.mae_ft:.0f} ft from the real flight on "
+                f"average over the {self.scored} hidden steps; the flight peaks at {peak} ft."
+            )
+        return said + (f" {rounding_note(self.rounded)}" if self.rounded else "")
 
     @property
     def tone(self) -> str:
@@ -57,7 +60,13 @@ def judge(profile: Profile, tokens: list[int]) -> Flown:
         filled=len(filled),
         scored=len(scored),
         mae_ft=sum(errors) / len(errors) if errors else None,
+        rounded=profile.rounded,
     )
+
+
+def rounding_note(rounded: int) -> str:
+    """What happened to altitudes written between two of the model's bins."""
+    return f"{plural(rounded, 'written altitude')} rounded to the nearest {BIN_FT} ft, the model's grid."
 
 
 def mae_ft(predicted: Tensor, truth: Tensor, known: Tensor) -> float:

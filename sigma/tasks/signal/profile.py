@@ -74,6 +74,7 @@ class Profile:
     tokens: tuple[int, ...]
     known: tuple[bool, ...]
     hidden: tuple[bool, ...]
+    rounded: int = 0  # written altitudes that were not on the model's 500 ft grid, each moved to its nearest bin
 
     def __post_init__(self) -> None:
         for name in ("tokens", "known", "hidden"):
@@ -124,6 +125,7 @@ def parse_profile(text: str, length: int = LENGTH) -> Profile:
     tokens: list[int] = []
     known: list[bool] = []
     hidden: list[bool] = []
+    rounded = 0
     for n, entry in enumerate(entries):
         step = len(tokens)
         repeat = _REPEAT.fullmatch(entry)
@@ -137,16 +139,15 @@ def parse_profile(text: str, length: int = LENGTH) -> Profile:
             if count > length:
                 raise ValueError(f"{entry} asks for {count} unknown steps; a profile has {length}")
             tokens, known, hidden = tokens + [0] * count, known + [False] * count, hidden + [False] * count
-        elif entry.startswith("[") and entry.endswith("]"):
-            tokens.append(int(quantise(_feet(entry[1:-1].strip(), step))))
-            known.append(False)
-            hidden.append(True)
         elif not entry:
             raise ValueError(f"step {step} is empty (two commas in a row): write ? for an unknown step")
         else:
-            tokens.append(int(quantise(_feet(entry, step))))
-            known.append(True)
-            hidden.append(False)
+            is_truth = entry.startswith("[") and entry.endswith("]")  # a hidden step's true altitude
+            feet = _feet(entry[1:-1].strip() if is_truth else entry, step)
+            tokens.append(int(quantise([feet])[0]))
+            rounded += tokens[-1] * BIN_FT != feet
+            known.append(not is_truth)
+            hidden.append(is_truth)
         if len(tokens) > length:
             break
     if len(tokens) != length:
@@ -156,7 +157,7 @@ def parse_profile(text: str, length: int = LENGTH) -> Profile:
             f"exactly {length}. Write ? for each unknown step (?*20 for twenty), or end with ... to leave the rest "
             "unknown."
         )
-    return Profile(tokens, known, hidden)
+    return Profile(tokens, known, hidden, rounded)
 
 
 def _write(entries: list[str]) -> str:
