@@ -93,6 +93,10 @@ def test_ascii_round_trip_and_rendering():
         ("S.G\n...\n..G", "exactly one goal G, found 2"),
         ("S.*\n...\n..G", r"pin cells with '\+'"),
         ("", "empty"),
+        (
+            "S++++++++\n" + "........+\n" * 7 + "........G",
+            "at most 10 cells can be pinned on the path with '.+', found 15",
+        ),
     ],
 )
 def test_bad_ascii_raises(text, message):

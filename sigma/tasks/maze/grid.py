@@ -19,6 +19,7 @@ from torch import Tensor
 FREE, WALL, START, GOAL, OFF, ON = range(6)
 TOKEN_NAMES = ("free", "wall", "start", "goal", "off", "on")
 VOCAB_SIZE = 6
+MAX_PINS = 10  # cells pinned on the path besides S and G: the pinned shortest-path search is 2^pins states
 Cell = tuple[int, int]
 
 
@@ -183,6 +184,8 @@ def parse(text: str, expected: tuple[int, int] | None = None) -> Maze:
     for name, found in (("start S", starts), ("goal G", goals)):
         if len(found) != 1:
             raise ValueError(f"the maze needs exactly one {name}, found {len(found)}")
+    if len(on) > MAX_PINS:
+        raise ValueError(f"at most {MAX_PINS} cells can be pinned on the path with '+', found {len(on)}: remove some")
     return Maze(walls, starts[0], goals[0], on, off)
 
 

@@ -7,7 +7,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 
-from sigma.tasks.maze.grid import Cell, Maze
+from sigma.tasks.maze.grid import MAX_PINS, Cell, Maze
 
 
 def bfs(maze: Maze, source: Cell, blocked: set[Cell] = frozenset()) -> dict[Cell, int]:
@@ -45,8 +45,8 @@ def shortest_length_under_pins(maze: Maze) -> int | None:
     BFS over (cell, pins visited); a lower bound on the shortest simple path, and equal to it in all
     but contrived cases. None if no such walk exists: the maze is unsolvable under its pins."""
     pins = sorted(maze.pins_on - {maze.start, maze.goal})
-    if len(pins) > 10:
-        raise ValueError("at most 10 cells can be pinned on the path")
+    if len(pins) > MAX_PINS:
+        raise ValueError(f"at most {MAX_PINS} cells can be pinned on the path, found {len(pins)}")
     index = {p: i for i, p in enumerate(pins)}
     full = (1 << len(pins)) - 1
     start = (maze.start, 0)
