@@ -4,6 +4,7 @@ The server runs tiny random-weight models (see the `studio_url` fixture): these 
 and the messages, not the quality of a trained model."""
 
 import random
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -248,6 +249,17 @@ def test_a_typed_blank_cannot_be_turned_into_a_token():
     assert text_view.toggle(passage, blank) == passage  # no "‹00›" token appears
     kept = text_view.toggle(passage, 0)
     assert not kept.known[0] and text_view.toggle(kept, 0) == passage  # a word blanked by a click comes back
+
+
+def test_a_click_on_a_line_break_keeps_the_passage_and_says_why():
+    """Blanking "\n" alone would be written back as "{\n}", which reads as an empty blank: the click is refused
+    with a sentence, and the passage (and its board) stay as they were."""
+    passage = tx.parse_passage("HAMLET:\nTo be, or not to be", 128)
+    newline = next(i for i, t in enumerate(passage.ids) if tx.piece(t) == "\n")
+    assert text_view.toggle(passage, newline) == passage
+    clicked = text_view.on_click(passage, SimpleNamespace(index=newline))
+    assert "cannot be blanked on its own" in clicked.line and clicked.source == tx.blank_syntax(passage)
+    assert tx.parse_passage(clicked.source, 128) == passage
 
 
 def test_canvas_pins_keep_their_words_and_never_overlap():

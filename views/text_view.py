@@ -66,10 +66,18 @@ def canvas(n: int, pins: str, block_size: int) -> Passage:
 NO_ORIGINAL = "That blank was typed as [___] or made on a canvas: it has no original word to bring back."
 
 
+WHITESPACE_ONLY = "A line break or a space cannot be blanked on its own (a blank is written as {words}): blank a word."
+
+
 def toggle(passage: Passage, index: int) -> Passage:
     """Blank a known token or bring a blank back. A blank typed as "[___]" or made on a canvas has no
-    original token (it holds id 0, a control byte no accepted text contains): it stays blank."""
-    if 0 <= index < len(passage.ids) and (passage.known[index] or passage.ids[index] != 0):
+    original token (it holds id 0, a control byte no accepted text contains): it stays blank. A token of
+    whitespace only stays known: "{" + line break + "}" would not read back as a blank."""
+    if not 0 <= index < len(passage.ids):
+        return passage
+    if passage.known[index] and not piece(passage.ids[index]).strip():
+        return passage
+    if passage.known[index] or passage.ids[index] != 0:
         known = list(passage.known)
         known[index] = not known[index]
         return Passage(passage.ids, tuple(known))
@@ -301,7 +309,9 @@ def on_click(passage: Passage | None, evt: gr.EventData) -> Edited:
         raise ValueError("There is no passage yet: type some text, pick an example, or make a canvas.")
     index = int(evt.index)
     toggled = toggle(passage, index)
-    note = "" if toggled != passage or not 0 <= index < len(passage.ids) else NO_ORIGINAL
+    note = ""
+    if toggled == passage and 0 <= index < len(passage.ids):
+        note = WHITESPACE_ONLY if passage.known[index] else NO_ORIGINAL
     return _passage_outputs(toggled, note)._replace(source=tx.blank_syntax(toggled))
 
 
