@@ -54,6 +54,24 @@ def test_a_race_with_no_sampler_ticked_is_refused(small_model):
         race(None, small_model, "", None, [])
 
 
+def test_a_finished_race_lane_is_not_ticked_as_if_valid():
+    """On this page ✓ means a valid answer (the tries strip): a lane that finished says "finished" instead, above
+    its own verdict, valid or not."""
+    import torch
+
+    from sigma import SigmaConfig, SigmaGPT
+    from sigma.tasks import maze as mz
+    from views import maze_view
+    from views.race import clock, race_html
+
+    torch.manual_seed(0)
+    config = SigmaConfig(vocab_size=6, block_size=162, n_layer=1, n_head=2, n_embd=32, grid=(2, 9, 9))
+    model = SigmaGPT(config).eval()
+    value, lanes = race(mz.TASK, model, mz.TASK.examples(None)[0], mz.TASK.defaults, ["sequential", "exact"])
+    shown = race_html(maze_view.VIEW, value, lanes, clock(lanes)[-1])
+    assert "✓" not in shown and shown.count("· finished") == 2 and "(Log-likelihood" in shown
+
+
 def test_an_exported_maze_run_names_its_tokens_and_keeps_figures_as_json(tmp_path):
     import json
 

@@ -96,9 +96,9 @@ def race_html(view: TaskView, value: Any, lanes: list[Lane], calls: int) -> str:
             tone = lane.verdict.tone
             said = (
                 f'<div class="msg {tone}">{html.escape(lane.verdict.sentence)} '
-                f"log-likelihood {f['log_likelihood']:.1f} nats</div>"
+                f"(Log-likelihood {f['log_likelihood']:.1f} nats.)</div>"
             )
-        title = html.escape(lane.sampler) + (" ✓" if frame.finished else "")
+        title = html.escape(lane.sampler) + (" · finished" if frame.finished else "")  # ✓ means valid elsewhere
         panels.append(
             f'<div class="lane"><div class="lane-title">{title}</div>{view.draw(value, frame)}'
             f'<div class="lane-counters">{counters}</div>{said}</div>'
