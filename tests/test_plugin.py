@@ -7,6 +7,7 @@ import inspect
 import json
 from dataclasses import dataclass
 
+import gradio as gr
 import plotly.graph_objects as go
 import pytest
 import torch
@@ -131,6 +132,8 @@ def test_a_fourth_task_runs_through_the_page_handlers(bits_slot, tmp_path):
     beyond = on.scrub(run, 99)  # typed into the box: the nearest step, and the box is told which
     assert beyond.view == on.scrub(run, last_step).view and beyond.step["value"] == last_step
     assert on.scrub(run, -3).step["value"] == 0 and on.scrub(run, "x").view == on.scrub(run, 0).view
+    files, line = on.export(run)  # the files, and the status line keeps the run's verdict
+    assert len(files["value"]) == 2 and files["label"].startswith("Exported run") and line == gr.skip()
     gif_path, json_path = export.write(VIEW, run.value, run.frames, tmp_path)  # no GIF frame: a strip
     assert gif_path.stat().st_size > 0 and json.loads(json_path.read_text())["task"] == "bits"
     refused = list(on.start("1?", "exact", "random", 5, 1.0, 0, 1))

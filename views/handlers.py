@@ -28,6 +28,7 @@ MAX_ANIMATION_S = 15.0  # a slow animation of a long run is sped up to fit
 RACE_S = 8.0  # a race's replay on the shared clock takes at most this long
 MIN_ANIMATION_S = {"instant": 0.0, "fast": 0.5, "normal": 1.5, "slow": 3.0}  # a short run is slowed to be seen
 
+EXPORTED = "Exported run: an animated GIF of it and its events as JSON"
 TOP_K = 10  # the most choices Inspect lists for a position (the Top-k slider's end)
 
 
@@ -291,9 +292,8 @@ def run_handlers(view: TaskView) -> RunHandlers:
         if not run:
             raise ValueError(f"No run yet: press {button} first, then export it.")
         files = [str(p) for p in export.write(view, run.value, run.frames)]
-        return gr.update(value=files, visible=True), status.message(
-            "Exported: an animated GIF of the run and its events as JSON.", "good"
-        )
+        # the files say what they are; the status line keeps the run's verdict
+        return gr.update(value=files, visible=True, label=EXPORTED), gr.skip()
 
     name = task.name
     return RunHandlers(
