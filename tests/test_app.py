@@ -288,6 +288,14 @@ def test_a_finished_maze_is_drawn_clean_and_the_heatmap_marks_s_and_g():
     assert list(fig.data[0].x) == list(range(1, 10)) and tuple(fig.layout.xaxis.range) == (0.5, 9.5)
 
 
+def test_only_tasks_that_check_an_answer_take_tries(client):
+    """tries changed nothing for a signal (it cannot tell a right profile from a wrong one): not offered there."""
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    takes = {name: [p["parameter_name"] for p in named[name]["parameters"]] for name in named}
+    assert takes["/solve_maze"][-1] == "tries" and takes["/fill_text"][-1] == "tries"
+    assert "tries" not in takes["/fill_signal"] and takes["/fill_signal"][-1] == "seed"
+
+
 def test_the_removed_alias_is_gone(client):
     """/forecast_signal was /fill_signal's first name; it went in this release (README, Changelog)."""
     named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]

@@ -12,7 +12,7 @@ import inspect
 import json
 from collections.abc import Callable, Iterator
 
-from sigma.settings import BOUNDS, SAMPLERS, Settings
+from sigma.settings import BOUNDS, CHOSEN, SAMPLERS, Settings
 from sigma.task import Task, top_choices
 from sigma.tasks import get
 from views import charts
@@ -70,15 +70,16 @@ def finish_json(task: Task, value, frames: list[Frame]) -> dict:
 
 
 def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
-    """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed, tries)`: its first argument is
-    named after the task (`maze`, `text`), its defaults are the task's. tries > 1 draws that many candidates in
-    one batch where the task can check an answer (maze, text) and streams the kept one; ignored elsewhere."""
+    """`/<verb>_<task>(<task>, sampler, order, num_orders, temperature, seed[, tries])`: its first argument is
+    named after the task (`maze`, `text`), its defaults are the task's. A task that can check an answer (maze,
+    text: its `valid_means` says what it checks) takes tries: > 1 draws that many candidates in one batch and
+    streams the kept one. A task that cannot (signal) has no tries argument."""
 
     def call(source: str, *args, **kwargs) -> Iterator[dict]:
         bound = signature.bind(source, *args, **kwargs)
         bound.apply_defaults()
-        _, *settings = bound.arguments.values()
-        yield from run(task, source, task.defaults.chosen(*settings))
+        chosen = [bound.arguments.get(name, getattr(task.defaults, name)) for name in CHOSEN]
+        yield from run(task, source, task.defaults.chosen(*chosen))
 
     d = task.defaults
     signature = inspect.Signature(
@@ -92,7 +93,7 @@ def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
                     ("num_orders", d.num_orders, int),
                     ("temperature", d.temperature, float),
                     ("seed", d.seed, int),
-                    ("tries", d.tries, int),
+                    *((("tries", d.tries, int),) if task.valid_means else ()),
                 )
             ),
         ],
@@ -101,11 +102,14 @@ def endpoint(task: Task) -> Callable[..., Iterator[dict]]:
     call.__signature__ = signature
     call.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()} | {"return": Iterator[dict]}
     call.__name__ = call.__qualname__ = f"{task.verb}_{task.name}"
+    tries = (
+        f"; tries: {BOUNDS['tries'][0]}-{BOUNDS['tries'][1]} (the model's likeliest valid candidate is kept: "
+        "selection, not a sample of the model)"
+    )
     call.__doc__ = (
         f"{task.verb.capitalize()} a {task.name} and stream one dict per model step; the last holds the verdict "
         f"and the figures. num_orders: {BOUNDS['num_orders'][0]}-{BOUNDS['num_orders'][1]}; temperature: 0 "
-        f"(greedy) to {BOUNDS['temperature'][1]}; tries: {BOUNDS['tries'][0]}-{BOUNDS['tries'][1]} (the model's "
-        f"likeliest valid candidate is kept: selection, not a sample of the model)."
+        f"(greedy) to {BOUNDS['temperature'][1]}{tries if task.valid_means else ''}."
     )
     return call
 

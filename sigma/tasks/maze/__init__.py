@@ -12,6 +12,7 @@ from sigma.tasks.maze.families import FAMILIES, generate, make
 from sigma.tasks.maze.grid import (
     FREE,
     GOAL,
+    MAX_PINS,
     OFF,
     ON,
     START,
@@ -53,6 +54,7 @@ __all__ = [
     "START",
     "TASK",
     "TOKEN_NAMES",
+    "MAX_PINS",
     "VOCAB_SIZE",
     "WALL",
     "Cell",

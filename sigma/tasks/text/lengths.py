@@ -44,7 +44,8 @@ def combinations(passage: Passage, block_size: int) -> list[tuple[int, ...]]:
     if passage.max_length**k > MAX_COMBINATIONS:
         raise ValueError(
             f"{k} [...] blanks of up to {passage.max_length} tokens make {passage.max_length**k} combinations to "
-            f"try; the limit is {MAX_COMBINATIONS}. Lower the longest [...] length or use fewer [...] blanks."
+            f"try; the limit is {MAX_COMBINATIONS}. Use fewer [...] blanks, or a lower longest [...] length "
+            "(the page's slider)."
         )
     room = block_size - len(passage.ids)
     combos = [c for c in itertools.product(range(1, passage.max_length + 1), repeat=k) if sum(c) <= room]
