@@ -269,6 +269,8 @@ def test_canvas_pins_keep_their_words_and_never_overlap():
     assert tx.decode(list(c.ids[: c.known.index(False)])) == "KING:"
     with pytest.raises(ValueError, match="overlaps an earlier pin"):
         text_view.canvas(20, "0: KING: of all\n1: crown", 128)
+    with pytest.raises(ValueError, match=r"\(1 token from position 2\)"):  # one token, not "1 tokens"
+        text_view.canvas(20, "2: be\n2: or", 128)
 
 
 def test_a_finished_maze_is_drawn_clean_and_the_heatmap_marks_s_and_g():

@@ -226,3 +226,9 @@ def test_length_choices_report_the_rate_of_a_guess_that_ignores_the_passage():
     for k in range(1, 5):
         assert result["constant_within_one"][str(k)] == sum(abs(k - t) <= 1 for t in truth) / 2
     assert 0 <= result["ranked"]["within_one"] <= 1 and result["n"] == 2 and "slots" not in result
+
+
+def test_words_not_of_the_plays_are_quoted_one_way():
+    """An apostrophe inside a word must not switch the quotes (repr did: "Wilt's", 'tooure')."""
+    said = tx.Filled("x", "[x]", 2, unknown=("Wilt's", "tooure")).sentence
+    assert "Not words of the plays it learned from: “Wilt's”, “tooure”." in said

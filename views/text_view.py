@@ -23,7 +23,7 @@ from sigma.tasks.text.lengths import combinations
 from sigma.tasks.text.lexicon import fill_spans
 from sigma.tasks.text.pads import knows_pads, marks
 from sigma.tries import Tries
-from sigma.words import ordinal
+from sigma.words import ordinal, plural
 from views import charts, status
 from views import gif as g
 from views.models import TEXT
@@ -55,7 +55,7 @@ def canvas(n: int, pins: str, block_size: int) -> Passage:
             raise ValueError(f"the pin {line.strip()!r} runs past the end of a {n}-token canvas")
         if any(known[at : at + len(words)]):
             raise ValueError(
-                f"the pin {line.strip()!r} ({len(words)} tokens from position {at}) overlaps an earlier pin; "
+                f"the pin {line.strip()!r} ({plural(len(words), 'token')} from position {at}) overlaps an earlier pin; "
                 "move it to a later position"
             )
         ids[at : at + len(words)] = words

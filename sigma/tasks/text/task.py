@@ -48,7 +48,7 @@ class Filled:
     def sentence(self) -> str:
         done = f"Done: the model wrote {plural(self.filled, 'token')}."
         if self.unknown:
-            quoted = ", ".join(repr(w) for w in dict.fromkeys(self.unknown))
+            quoted = ", ".join(f"“{w}”" for w in dict.fromkeys(self.unknown))  # one quote style, apostrophes kept
             done = f"{done} Not words of the plays it learned from: {quoted}."
         if len(self.blank_lengths) == 1:
             return f"{done} Its [...] blank holds {plural(self.blank_lengths[0], 'token')}, as it chose."
