@@ -145,11 +145,15 @@ def test_a_step_s_drafts_are_shown_with_that_step_s_model_calls(bits_slot):
     from views.handlers import play
 
     run = list(run_handlers(VIEW).start("????????", "exact-confident", "random", 5, 1.0, 0, 1))[-1].run
-    beats = [o.line for o in play(VIEW, run.value, run.frames, "fast")]
+    played = list(play(VIEW, run.value, run.frames, "fast"))
+    beats = [o.line for o in played]
+    assert [o.step["value"] for o in played] == sorted(o.step["value"] for o in played)  # the scrub follows
+    assert played[-1].step["value"] == run.frames[-1].step
+    assert all(o.step["maximum"] == len(run.frames) - 1 for o in played)
     drafted = [f for f in run.frames[1:] if f.drafted]
     assert drafted, "the tiny model's run drafts at some step"
     for frame in drafted:
-        calls = f"<b>{frame.model_calls}</b> model calls"
+        calls = f"<b>{frame.model_calls}</b> model call{'s' * (frame.model_calls != 1)} "
         assert sum(f"<b>Step {frame.step}</b>" in line and calls in line for line in beats) == 2  # drafts, verdict
 
 

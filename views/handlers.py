@@ -142,10 +142,11 @@ def play(
     stop = stop or threading.Event()
     delay, steps = SPEEDS.get(speed, 0.0), max(1, len(frames) - 1)
     beat = min(max(delay, MIN_ANIMATION_S.get(speed, 0.0) / steps), MAX_ANIMATION_S / steps) / 2 if delay else 0.0
-    skip = gr.skip()
+    skip, last = gr.skip(), len(frames) - 1
     for i, frame in enumerate(frames):
         if stop.is_set():
             return
+        at = gr.update(maximum=last, value=frame.step)  # the scrub follows the animation
         if beat and i > 0 and frame.drafted:
             # the step's drafts before its verdict: its model calls are made, its tokens not yet settled
             drafts = replace(
@@ -159,16 +160,16 @@ def play(
                 seconds=frame.seconds,
             )
             drawing, line, _ = _show(view, value, drafts)
-            yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+            yield RunOutputs(drawing, line, at, skip, skip, skip, skip)
             if stop.wait(beat):
                 return
         drawing, line, result = _show(view, value, frame)
         if frame.finished:
-            scrub = gr.update(maximum=len(frames) - 1, value=len(frames) - 1, interactive=True)
+            scrub = gr.update(maximum=last, value=last, interactive=True)
             steps_chart, calls_chart = charts.accepted_per_step(frames), charts.done_vs_calls(frames)
             yield RunOutputs(drawing, line, scrub, skip, steps_chart, calls_chart, result)
         elif i == 0 or beat:
-            yield RunOutputs(drawing, line, skip, skip, skip, skip, skip)
+            yield RunOutputs(drawing, line, at, skip, skip, skip, skip)
             stop.wait(beat)
 
 

@@ -19,7 +19,7 @@ def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
     share = 100 * frame.tokens_done / n if n else 100
     line = (
         f'<div class="progress"><b>Step {frame.step}</b> · {frame.tokens_done}/{n} tokens · '
-        f"<b>{frame.model_calls}</b> model calls (one at a time: {n}) · "
+        f"<b>{frame.model_calls}</b> model call{'s' * (frame.model_calls != 1)} (one at a time: {n}) · "
         f"{frame.seconds * 1000:.0f} ms of model work"
         f'<div class="bar"><div style="width:{share:.0f}%"></div></div></div>'
     )
