@@ -26,14 +26,16 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 280) -> go
 def waiting(what: str) -> go.Figure:
     """An empty chart that says what it will show, for before any run."""
     fig = go.Figure()
-    fig.add_annotation(text=what, showarrow=False, font={"size": 13, "color": "#64748b"}, x=0.5, y=0.5)
+    fig.add_annotation(
+        text=what, showarrow=False, font={"size": 13, "color": "#64748b"}, x=0.5, y=0.5, xref="paper", yref="paper"
+    )  # centred on the plot whatever its axes, one short line each (STEPS_WAITING, CALLS_WAITING)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig.update_layout(height=200, template="plotly_white", margin={"l": 10, "r": 10, "t": 10, "b": 10})
 
 
-STEPS_WAITING = "Tokens settled at each model step: after a run"
-CALLS_WAITING = "Tokens done against model calls, beside one-at-a-time decoding: after a run"
+STEPS_WAITING = "Tokens settled at each model step<br>(after a run)"
+CALLS_WAITING = "Tokens done against model calls,<br>beside one-at-a-time decoding<br>(after a run)"
 
 
 def accepted_per_step(run: list[Frame]) -> go.Figure:
