@@ -199,3 +199,16 @@ def test_text_bench_prints_the_keys_outside_checks_read(tmp_path, capsys):
     assert {"real_word_rate", "newline_rate"} <= set(result["phrases"]["fills"])
     assert {"exact", "within_one"} <= set(result["phrases"]["unknown_length"]["ranked"])
     assert {"sigma_l2r", "sigma_random", "sigma_infill", "baseline_l2r"} <= set(result["val_bpc"])
+
+
+def test_typed_text_cut_across_tokens_reads_as_typed():
+    """A character split over two tokens shows whole on the first (the board used to show ‹c3›‹89›); a blank
+    in the middle keeps each side to itself, and a control byte stays hex."""
+    text = "Éléonore: Ô ciel 日本語 🙂"
+    ids = tx.encode(text)
+    assert any(tx.piece(t).startswith("‹") for t in ids)  # the test needs a cut character
+    shown = tx.readable_pieces(ids, [True] * len(ids))
+    assert "".join(shown) == text and not any(p.startswith("‹") for p in shown)
+    cut = next(i for i, t in enumerate(ids) if tx.piece(t).startswith("‹"))
+    keep = [i != cut + 1 for i in range(len(ids))]  # the second half blanked: the first stays hex
+    assert tx.readable_pieces(ids, keep)[cut] == tx.piece(ids[cut])

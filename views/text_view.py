@@ -118,12 +118,12 @@ def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = 
     """Tokens as spans carrying data-i for clicks and the same state classes as the maze board."""
     out = []
     gap = f'<span class="tok blank gap" title="a blank of 1 to {passage.max_length} tokens">[…]</span>'
-    hidden = marks(passage)
+    hidden, typed = marks(passage), tx.readable_pieces(list(passage.ids), list(passage.known))
     for i, tok in enumerate(passage.ids):
         out += [gap] * passage.gaps.count(i)
         if i in hidden:
             continue
-        classes, inner = _state(passage, frame, i, tok)
+        classes, inner = _state(passage, frame, i, tok, typed[i])
         title = f"token {i}"
         if frame is not None and frame.rank[i]:
             title += f", filled {ordinal(frame.rank[i])}, at step {frame.settled_step[i]}"
@@ -154,10 +154,11 @@ def _show(token: int) -> str:
 BOX = "\u2003"  # an em space: a blank's box keeps a word's width
 
 
-def _state(passage: Passage, frame: Frame | None, i: int, tok: int) -> tuple[list[str], str]:
-    """Classes and inner HTML of token i: blanks show as boxes until the model fills them."""
+def _state(passage: Passage, frame: Frame | None, i: int, tok: int, typed: str) -> tuple[list[str], str]:
+    """Classes and inner HTML of token i (`typed`: how a known token reads, `readable_pieces`): blanks show as
+    boxes until the model fills them."""
     if frame is None or frame.known[i]:
-        return (["tok"], _show(tok)) if passage.known[i] else (["tok", "blank"], BOX)
+        return (["tok"], html.escape(typed).replace("\n", "↵<br>")) if passage.known[i] else (["tok", "blank"], BOX)
     if i == frame.rejected:
         struck = f'<s class="was">{_show(frame.rejected_token)}</s>'
         if frame.replacement is not None:

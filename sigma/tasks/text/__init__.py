@@ -24,6 +24,7 @@ from sigma.tasks.text.bpe import (
     piece,
     ranks_file,
     read_ranks,
+    readable_pieces,
 )
 from sigma.tasks.text.corpus import (
     corpus_tokens,
@@ -85,6 +86,7 @@ __all__ = [
     "parse_passage",
     "parse_template",
     "piece",
+    "readable_pieces",
     "plain_newlines",
     "play_tokens",
     "plays_dir",

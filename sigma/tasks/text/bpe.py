@@ -82,6 +82,32 @@ def decode(ids: list[int] | Tensor, vocab_size: int = VOCAB_SIZE) -> str:
     return enc.decode(ids)
 
 
+def readable_pieces(ids: list[int], keep: list[bool]) -> list[str]:
+    """Each token as `piece` shows it, except that a character cut across consecutive tokens of `keep` (the
+    text a person typed) shows whole on the first of them and the others show nothing: "Éléonore" reads as
+    typed, not as hex bytes. Bytes that never make a character stay hex."""
+    out = [piece(t) for t in ids]
+    enc = get_encoding()
+    i = 0
+    while i < len(ids):
+        if keep[i] and out[i].startswith("‹"):
+            data = b""
+            for j in range(i, min(i + 4, len(ids))):  # a character is at most 4 bytes: at most 4 tokens
+                if not keep[j] or ids[j] == PAD:
+                    break
+                data += enc.decode_single_token_bytes(ids[j])
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                if not any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+                    out[i : j + 1] = [text] + [""] * (j - i)
+                    i = j
+                break
+        i += 1
+    return out
+
+
 def piece(token: int) -> str:
     """A token as readable text; part of a character, or a control byte, shows as hex bytes, the pad as ∅."""
     if token == PAD:
