@@ -47,8 +47,7 @@ def test_slots_take_the_place_of_each_unknown_length_blank():
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_every_sampler_keeps_pads_inside_the_slots_after_the_first(sampler):
     model = pad_loving_model()
-    passage = tx.TASK.parse(PASSAGE, model)
-    slotted = tx.TASK.resolve(passage, model, Settings(sampler=sampler))
+    slotted = pads.with_slots(tx.TASK.parse(PASSAGE, model))  # every slot open (a run cuts them: below)
     tokens, known = tx.TASK.encode(slotted)
     forbid = tx.TASK.forbid(slotted)
     assert forbid.shape == (len(slotted.ids), tx.VOCAB_SIZE + 1)
@@ -74,9 +73,30 @@ def test_three_unknown_length_blanks_of_sixteen_slots_fill_in_one_run():
     assert tx.TASK.verdict(value, last.tokens).marked.count("[") == 3
     from views.text_view import tokens_html
 
-    drawn = tokens_html(value, last)  # every token but the blanks' marks, which the page does not draw
-    assert drawn.count("data-i=") == len(value.ids) - 3
-    assert not any(f'data-i="{end}"' in drawn for _, end in value.slots)
+    drawn = tokens_html(value, last)  # every token but the known pads (marks, cut slots): the page hides them
+    hidden = pads.marks(value)
+    assert len(hidden) == 3 * 16 and drawn.count("data-i=") == len(value.ids) - len(hidden)
+    assert not any(f'data-i="{i}"' in drawn for i in hidden)
+
+
+@pytest.mark.parametrize("pad_logit,length", [(30.0, 1), (-30.0, 5)])
+def test_a_blank_is_cut_to_the_median_length_the_model_draws(pad_logit, length):
+    """The pad-loving model draws one token a blank, so the slots past the first become known pads; a model that
+    never draws a pad keeps all five. The verdict says where the length came from."""
+    model = pad_loving_model()
+    with torch.no_grad():
+        model.head.weight[tx.PAD, 0] = pad_logit
+    passage = tx.TASK.parse(tx.parse_passage(PASSAGE, 96, max_length=5), model)
+    value = tx.TASK.resolve(passage, model, Settings(sampler="exact"))
+    assert [end - start for start, end in value.slots] == [length] * 3
+    for start, end in value.slots:
+        assert not any(value.known[start:end]) and all(value.known[end : start + 6])  # cut slots, then the mark
+        assert set(value.ids[end : start + 6]) == {tx.PAD}
+    assert value.cut and bool(tx.TASK.forbid(value)[:, tx.PAD].all())  # the length is set: no pad drawn
+    tokens, known = tx.TASK.encode(value)
+    out = sample(model, tokens[None], known[None], sampler="exact", forbid=tx.TASK.forbid(value))
+    said = tx.TASK.verdict(value, out.tokens[0].tolist())
+    assert said.blank_lengths == (length,) * 3 and f"median length of {pads.LENGTH_DRAWS} draws" in said.sentence
 
 
 def test_a_passage_too_long_for_its_slots_names_the_limit():

@@ -8,7 +8,11 @@ The slots are followed by one known pad, the blank's mark: the model reads only 
 "[...]" blank would look exactly like a "[___]" blank of L tokens (never padded), and the model could not tell
 that its last slots are likely pads. Pads decode to nothing, so the mark never shows in the text.
 
-Every sampler draws exactly from the model's distribution with the pad forbidden outside the slots and in a
+A blank's length is chosen before the run (`draw_lengths`): the median length of LENGTH_DRAWS draws of the
+slots in one batch (exact sampler, random order, temperature 1: the model's own distribution of the length, which
+the page's tries, confidence order and lower temperature would pull short); the slots past it become known pads
+and the run fills the rest, pads forbidden.
+Every sampler then draws exactly from the model's distribution with the pad forbidden outside the slots and in a
 blank's first slot (so a blank holds at least one token). The model itself puts pads after the phrase; where it
 draws a pad before a word, the blank's text is still its tokens in slot order, the pads left out (`decode` drops
 them), so the rule "pads only at the end" is a rule of reading, and exact for every sampler.
@@ -16,13 +20,19 @@ them), so the rule "pads only at the end" is a rule of reading, and exact for ev
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 
 import torch
 from torch import Tensor
 
+from sigma.model import SigmaGPT
+from sigma.sampling import sample
 from sigma.tasks.text.bpe import bpe_size
+from sigma.tasks.text.lines import line_break_mask
 from sigma.tasks.text.passage import Passage
+
+LENGTH_DRAWS = 16  # draws whose median length a "[...]" blank gets (one batch)
 
 
 def knows_pads(vocab_size: int) -> bool:
@@ -48,9 +58,36 @@ def with_slots(passage: Passage) -> Passage:
     return replace(passage, ids=ids, known=known, gaps=(), slots=spans)
 
 
+@torch.inference_mode()
+def draw_lengths(model: SigmaGPT, passage: Passage, seed: int = 0) -> Passage:
+    """The slotted passage (`with_slots`) with each blank cut to the median length of LENGTH_DRAWS draws of its
+    slots (rows seeded seed, seed + 1, ...): the slots past it are known pads and no pad may be drawn in the
+    others, so the run writes exactly that many tokens, given that length."""
+    tokens = torch.tensor(passage.ids, device=model.device)[None].expand(LENGTH_DRAWS, -1)
+    known = torch.tensor(passage.known, device=model.device)[None].expand(LENGTH_DRAWS, -1)
+    forbid = line_break_mask(passage.ids, passage.known, passage.vocab_size)
+    forbid[:, bpe_size(passage.vocab_size)] = pad_column(passage)
+    out = sample(model, tokens, known, sampler="exact", order="random", temperature=1.0, seed=seed, forbid=forbid[None])
+    drawn = [slot_lengths(passage, row) for row in out.tokens.tolist()]
+    lengths = [int(statistics.median_low(column)) for column in zip(*drawn, strict=True)]
+    ids, known_list, spans = list(passage.ids), list(passage.known), []
+    for (start, end), k in zip(passage.slots, lengths, strict=True):
+        ids[start + k : end] = [bpe_size(passage.vocab_size)] * (end - start - k)
+        known_list[start + k : end] = [True] * (end - start - k)
+        spans.append((start, start + k))
+    return replace(passage, ids=ids, known=known_list, slots=spans, cut=True)
+
+
 def marks(passage: Passage) -> set[int]:
-    """Positions of the "[...]" blanks' marks (known pads), which a page does not draw."""
-    return {end for _, end in passage.slots}
+    """Positions of the "[...]" blanks' marks and of the pads past their chosen lengths (known pads), which a
+    page does not draw."""
+    pad = bpe_size(passage.vocab_size)
+    hidden = set()
+    for _, end in passage.slots:
+        while end < len(passage.ids) and passage.known[end] and passage.ids[end] == pad:
+            hidden.add(end)
+            end += 1
+    return hidden
 
 
 def slotted_length(passage: Passage) -> int:
@@ -59,9 +96,10 @@ def slotted_length(passage: Passage) -> int:
 
 
 def pad_column(passage: Passage) -> Tensor:
-    """Bool [T]: where the pad is forbidden: everywhere but a "[...]" blank's slots after its first."""
+    """Bool [T]: where the pad is forbidden: everywhere but a "[...]" blank's slots after its first (and
+    everywhere once the slots are cut to their lengths)."""
     forbidden = torch.ones(len(passage.ids), dtype=torch.bool)
-    for start, end in passage.slots:
+    for start, end in () if passage.cut else passage.slots:
         forbidden[start + 1 : end] = False
     return forbidden
 

@@ -131,6 +131,7 @@ class Passage:
     tried: tuple[Candidate, ...] = ()  # every choice of "[...]" lengths, best first
     slots: tuple[tuple[int, int], ...] = ()  # [start, end) of each "[...]" blank's slots, once resolved
     vocab_size: int = VOCAB_SIZE
+    cut: bool = False  # the slots are cut to the lengths the model drew (`pads.draw_lengths`): no pad inside
 
     def __post_init__(self) -> None:
         for name in ("ids", "known", "gaps", "tried", "slots"):

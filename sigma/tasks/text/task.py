@@ -13,7 +13,15 @@ from sigma.tasks.text.candidate import Candidate
 from sigma.tasks.text.lengths import choose_lengths
 from sigma.tasks.text.lexicon import only_real_words, unknown_words
 from sigma.tasks.text.lines import line_break_mask
-from sigma.tasks.text.pads import knows_pads, pad_column, slot_lengths, slotted_length, with_slots
+from sigma.tasks.text.pads import (
+    LENGTH_DRAWS,
+    draw_lengths,
+    knows_pads,
+    pad_column,
+    slot_lengths,
+    slotted_length,
+    with_slots,
+)
 from sigma.tasks.text.passage import Passage, check_length, parse_passage, show_fill
 from sigma.words import plural
 
@@ -50,12 +58,13 @@ class Filled:
         if self.unknown:
             quoted = ", ".join(f"“{w}”" for w in dict.fromkeys(self.unknown))  # one quote style, apostrophes kept
             done = f"{done} Not words of the plays it learned from: {quoted}."
+        how = f"(the median length of {LENGTH_DRAWS} draws of the model, random order, temperature 1)"
         if len(self.blank_lengths) == 1:
-            return f"{done} Its [...] blank holds {plural(self.blank_lengths[0], 'token')}, as it chose."
+            return f"{done} Its [...] blank holds {plural(self.blank_lengths[0], 'token')} {how}."
         if self.blank_lengths:
             *first, last = self.blank_lengths
             held = ", ".join(str(n) for n in first) + f" and {last}"
-            return f"{done} Its [...] blanks hold {held} tokens, as it chose."
+            return f"{done} Its [...] blanks hold {held} tokens {how}."
         if not self.tried:
             return done
         best, *others = self.tried
@@ -108,12 +117,13 @@ class TextTask:
         return passage
 
     def resolve(self, passage: Passage, model, settings: Settings) -> Passage:
-        """A passage with "[...]" blanks gets its slots, if the model knows the pad (sigma.tasks.text.pads), or
-        else the lengths the model likes best (sigma.tasks.text.lengths)."""
+        """A passage with "[...]" blanks gets its slots cut to the median length the model draws, if it knows
+        the pad (sigma.tasks.text.pads), or else the lengths the model likes best (sigma.tasks.text.lengths)."""
         if not passage.gaps:
             return passage
         if knows_pads(model.config.vocab_size):
-            return with_slots(replace(passage, vocab_size=model.config.vocab_size))
+            slotted = with_slots(replace(passage, vocab_size=model.config.vocab_size))
+            return draw_lengths(model, slotted, settings.seed)
         return choose_lengths(model, passage, settings)
 
     def problem(self, passage: Passage) -> str | None:
