@@ -30,7 +30,7 @@ def test_the_verdict_names_words_that_are_not_in_the_plays():
     fake = tx.encode(" Zorblax")
     filled, marks = ids[:blank] + fake + ids[blank + 1 :], known[:blank] + [False] * len(fake) + known[blank + 1 :]
     invented = tx.TASK.verdict(tx.Passage(filled, marks), filled)
-    assert invented.tone == "fair" and "'Zorblax'" in invented.sentence
+    assert invented.tone == "fair" and "“Zorblax”" in invented.sentence
     assert invented.as_json()["unknown_words"] == ["Zorblax"]
     real = tx.TASK.verdict(passage, ids)
     assert real.tone == "good" and "Not words" not in real.sentence
