@@ -21,7 +21,7 @@ from sigma.tasks import text as tx
 from sigma.tasks.text import Passage, piece
 from sigma.tasks.text.lengths import combinations
 from sigma.tasks.text.lexicon import fill_spans
-from sigma.tasks.text.pads import knows_pads, marks
+from sigma.tasks.text.pads import LENGTH_DRAWS, knows_pads, marks
 from sigma.tries import Tries
 from sigma.words import ordinal, plural
 from views import charts, status
@@ -100,7 +100,10 @@ def refusal(passage: Passage) -> str | None:
 def notes(passage: Passage) -> str:
     """What a user should know about a passage Fill can start on, in one line ('' if nothing)."""
     if passage.gaps and knows_pads(vocab_size()):
-        return f"The model will fill each [...] blank with 1 to {passage.max_length} tokens, as many as it chooses."
+        return (
+            f"Each [...] blank gets 1 to {passage.max_length} tokens: the median length of {LENGTH_DRAWS} draws of "
+            "the model, then the fill."
+        )
     if passage.gaps:
         return (
             f"The model will fill each [...] blank at every length from 1 to {passage.max_length} tokens "
