@@ -157,6 +157,13 @@ def test_a_step_s_drafts_are_shown_with_that_step_s_model_calls(bits_slot):
         assert sum(f"<b>Step {frame.step}</b>" in line and calls in line for line in beats) == 2  # drafts, verdict
 
 
+def test_an_inspect_refusal_is_written_where_the_chart_goes(bits_slot):
+    """Nothing unknown, nothing to look at: the sentence goes in the chart's place and in the status line."""
+    looked = run_handlers(VIEW).inspect("10101010", None, 0)
+    assert isinstance(looked.chart, go.Figure) and "Nothing is unknown" in looked.chart.layout.annotations[0].text
+    assert "Nothing is unknown" in looked.line
+
+
 def test_a_fourth_task_gets_its_api_endpoint(bits_slot):
     call = api.endpoint(VIEW.task)
     assert call.__name__ == "fill_bits" and list(call.__signature__.parameters)[0] == "bits"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import textwrap
+
 import plotly.graph_objects as go
 
 from views.runs import Frame
@@ -32,6 +35,11 @@ def waiting(what: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig.update_layout(height=200, template="plotly_white", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+
+
+def wrapped(text: str, width: int = 64) -> str:
+    """Plain text as an annotation's lines (plotly reads a little HTML: escaped, broken with <br>)."""
+    return "<br>".join(textwrap.wrap(html.escape(text), width))
 
 
 STEPS_WAITING = "Tokens settled at each model step<br>(after a run)"

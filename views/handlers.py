@@ -18,7 +18,7 @@ import gradio as gr
 from sigma.settings import Settings
 from views import charts, export, status
 from views.models import SLOTS, model_of
-from views.outputs import Edited, Forgotten, Raced, RunOutputs, Shown, reports
+from views.outputs import Charted, Edited, Forgotten, Raced, RunOutputs, Shown, reports
 from views.race import clock, race, race_html
 from views.runs import Frame, Run, one_pass, start
 from views.view import TaskView
@@ -246,7 +246,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
             raise ValueError(f"No run yet: press {button} first, then replay it.")
         yield from play_kept(run, speed if speed != "instant" else "normal", request)
 
-    def look(source, run: Run | None, step: float, k: float = 5) -> Shown:
+    def look(source, run: Run | None, step: float, k: float = 5) -> Charted:
         """One model pass over the input, or over the scrubbed frame of the last run while it is partial."""
         model = model_of(slot)
         value = task.parse(source, model)
@@ -256,7 +256,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         else:
             tokens, known = (t.tolist() for t in task.encode(value))
         probs = one_pass(model, tokens, known, task.forbid(value))
-        return Shown(view.density_figure(value, probs, known, min(max(int(_number(k)), 1), TOP_K)), gr.skip())
+        return Charted(view.density_figure(value, probs, known, min(max(int(_number(k)), 1), TOP_K)), gr.skip())
 
     def start_race(source, samplers, order, num_orders, temperature, seed, request: gr.Request = None):
         """Model work: every sampler's lane. An edit of the input meanwhile waits for it, and it then draws
@@ -302,7 +302,7 @@ def run_handlers(view: TaskView) -> RunHandlers:
         animate=reports(RunOutputs)(_named(animate, f"{name}_animate")),
         scrub=reports(RunOutputs)(_named(scrub, f"{name}_scrub")),
         replay=reports(RunOutputs)(_named(replay, f"{name}_replay")),
-        inspect=reports(Shown)(_named(look, f"{name}_inspect")),
+        inspect=reports(Charted)(_named(look, f"{name}_inspect")),
         race=reports(Raced)(_named(start_race, f"{name}_race")),
         race_animate=reports(Raced)(_named(animate_race, f"{name}_race_animate")),
         export=reports(Shown)(_named(export_run, f"{name}_export")),
@@ -373,10 +373,10 @@ def typed(parse: Callable[[str], tuple[Any, str, str, bool]], name: str) -> Call
 def model_figure(figure: Callable[..., Any], task: str, name: str) -> Callable:
     """A model-work handler that draws `figure(model, value, settings)` under a tab's status line."""
 
-    def draw(value, sampler, order, num_orders, temperature, seed, tries) -> Shown:
+    def draw(value, sampler, order, num_orders, temperature, seed, tries) -> Charted:
         if value is None:
             raise ValueError("There is no valid input yet: fix the input first.")
         settings = Settings(sampler, order, num_orders, temperature, seed, tries).checked()  # where they enter
-        return Shown(figure(model_of(SLOTS[task]), value, settings), gr.skip())
+        return Charted(figure(model_of(SLOTS[task]), value, settings), gr.skip())
 
-    return reports(Shown)(_named(draw, name))
+    return reports(Charted)(_named(draw, name))

@@ -12,7 +12,7 @@ import gradio as gr
 from sigma.settings import BOUNDS, ORDERS, SAMPLERS, Settings
 from views import charts
 from views.handlers import SPEEDS, TOP_K, ending, run_handlers
-from views.outputs import Forgotten, Raced, RunOutputs, Shown
+from views.outputs import Charted, Forgotten, Raced, RunOutputs
 from views.view import TaskView
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -171,7 +171,8 @@ def wire_run(view: TaskView, button, source, panel: Panel, run_state, settings: 
     raced_start.then(on.race_animate, [panel.race_state, speed], raced, concurrency_limit=None, **quiet)
     panel.again.click(on.replay, [run_state, speed], outputs, concurrency_limit=None, **quiet)
     inspect_inputs = [source, run_state, panel.step] + ([panel.top_k] if panel.top_k else [])
-    panel.look.click(on.inspect, inspect_inputs, list(Shown(panel.density, panel.line)), preprocess=False, **model_work)
+    looked = list(Charted(panel.density, panel.line))
+    panel.look.click(on.inspect, inspect_inputs, looked, preprocess=False, **model_work)
     forgotten = Forgotten(*outputs[2:], panel.race_view, panel.race_state, panel.density)
     return list(forgotten), [raced_start]
 

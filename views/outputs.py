@@ -76,8 +76,20 @@ class Forgotten(NamedTuple):
         return cls(*[gr.skip()] * len(cls._fields))
 
 
+class Charted(NamedTuple):
+    """A chart made on demand (Inspect's density, the signal's fan chart) and the status line: a refusal is also
+    written where the chart goes, where the person who asked for it is looking."""
+
+    chart: Any
+    line: Any
+
+    @classmethod
+    def failed(cls, message: str) -> Charted:
+        return cls(charts.waiting(charts.wrapped(message)), status.message(message, "bad"))
+
+
 class Shown(NamedTuple):
-    """A drawing (board, tokens or density chart) and the status line under it."""
+    """What an action made (an export's files) and the status line."""
 
     view: Any
     line: Any

@@ -8,7 +8,7 @@ import gradio as gr
 from sigma.tasks import signal as sg
 from views import layout, signal_view, status
 from views.handlers import model_figure, typed
-from views.outputs import Edited, Shown
+from views.outputs import Charted, Edited
 
 VIEW = signal_view.VIEW
 PROFILE_HELP = (
@@ -44,7 +44,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
     layout.wire_edit(profile_box.change, VIEW.task.name, show, [profile_box], edited, forgotten, runs, (spread_plot,))
     chart.click(signal_view.on_pin, [profile_box], [profile_box], api_name="signal_pin", **layout.EDITS)
     spread_of = model_figure(signal_view.spread, "signal", "signal_spread")
-    spread.click(spread_of, [profile, *settings], list(Shown(spread_plot, panel.line)), **layout.MODEL_WORK)
+    spread.click(spread_of, [profile, *settings], list(Charted(spread_plot, panel.line)), **layout.MODEL_WORK)
     profile.change(signal_view.can_spread, [profile], [spread], **layout.EDITS)
     demo.load(show, [profile_box], edited, api_visibility="undocumented")
     return banner
