@@ -29,7 +29,6 @@ from torch import Tensor
 from sigma.model import SigmaGPT
 from sigma.sampling import sample
 from sigma.tasks.text.bpe import bpe_size
-from sigma.tasks.text.lines import line_break_mask
 from sigma.tasks.text.passage import Passage
 
 LENGTH_DRAWS = 16  # draws whose median length a "[...]" blank gets (one batch)
@@ -59,15 +58,14 @@ def with_slots(passage: Passage) -> Passage:
 
 
 @torch.inference_mode()
-def draw_lengths(model: SigmaGPT, passage: Passage, seed: int = 0) -> Passage:
+def draw_lengths(model: SigmaGPT, passage: Passage, forbid: Tensor, seed: int = 0) -> Passage:
     """The slotted passage (`with_slots`) with each blank cut to the median length of LENGTH_DRAWS draws of its
-    slots (rows seeded seed, seed + 1, ...): the slots past it are known pads and no pad may be drawn in the
-    others, so the run writes exactly that many tokens, given that length."""
+    slots (with the task's `forbid` [T, V]; rows seeded seed, seed + 1, ...): the slots past it are known pads
+    and no pad may be drawn in the others, so the run writes exactly that many tokens, given that length."""
     tokens = torch.tensor(passage.ids, device=model.device)[None].expand(LENGTH_DRAWS, -1)
     known = torch.tensor(passage.known, device=model.device)[None].expand(LENGTH_DRAWS, -1)
-    forbid = line_break_mask(passage.ids, passage.known, passage.vocab_size)
-    forbid[:, bpe_size(passage.vocab_size)] = pad_column(passage)
-    out = sample(model, tokens, known, sampler="exact", order="random", temperature=1.0, seed=seed, forbid=forbid[None])
+    forbid = forbid.to(model.device)[None]
+    out = sample(model, tokens, known, sampler="exact", order="random", temperature=1.0, seed=seed, forbid=forbid)
     drawn = [slot_lengths(passage, row) for row in out.tokens.tolist()]
     lengths = [int(statistics.median_low(column)) for column in zip(*drawn, strict=True)]
     ids, known_list, spans = list(passage.ids), list(passage.known), []

@@ -123,7 +123,7 @@ class TextTask:
             return passage
         if knows_pads(model.config.vocab_size):
             slotted = with_slots(replace(passage, vocab_size=model.config.vocab_size))
-            return draw_lengths(model, slotted, settings.seed)
+            return draw_lengths(model, slotted, self.forbid(slotted), settings.seed)
         return choose_lengths(model, passage, settings)
 
     def problem(self, passage: Passage) -> str | None:
