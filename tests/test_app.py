@@ -305,8 +305,8 @@ def test_the_removed_alias_is_gone(client):
 
 
 def test_too_many_unknown_length_combinations_are_refused_as_the_text_is_typed():
-    """Before Fill, with Fill disabled: the sentence the run would refuse with (the shipped text model ranks
-    lengths)."""
+    """Before Fill, with Fill disabled: the sentence the run would refuse with, for a text model that ranks lengths
+    (no model is loaded here: the tokenizer's vocabulary, without the pad)."""
     edited = text_view.on_edit("A [...] b [...] c [...] d", 8)
     assert "512 combinations" in edited.line and edited.action["interactive"] is False
     assert text_view.on_edit("A [...] b [...] c [...] d", 4).action["interactive"] is True  # 64: allowed
