@@ -151,7 +151,11 @@ def tries_strip(passage: Passage, tries: Tries) -> str:
 
 
 def _show(token: int) -> str:
-    return html.escape(tx.piece(token)).replace("\n", "↵<br>")
+    return _html(tx.piece(token))
+
+
+def _html(text: str) -> str:
+    return html.escape(text).replace("\n", "↵<br>")
 
 
 BOX = "\u2003"  # an em space: a blank's box keeps a word's width
@@ -161,7 +165,7 @@ def _state(passage: Passage, frame: Frame | None, i: int, tok: int, typed: str) 
     """Classes and inner HTML of token i (`typed`: how a known token reads, `readable_pieces`): blanks show as
     boxes until the model fills them."""
     if frame is None or frame.known[i]:
-        return (["tok"], html.escape(typed).replace("\n", "↵<br>")) if passage.known[i] else (["tok", "blank"], BOX)
+        return (["tok"], _html(typed)) if passage.known[i] else (["tok", "blank"], BOX)
     if i == frame.rejected:
         struck = f'<s class="was">{_show(frame.rejected_token)}</s>'
         if frame.replacement is not None:

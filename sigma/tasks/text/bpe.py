@@ -100,7 +100,7 @@ def readable_pieces(ids: list[int], keep: list[bool]) -> list[str]:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError:
                     continue
-                if not any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+                if not _has_control(text):
                     out[i : j + 1] = [text] + [""] * (j - i)
                     i = j
                 break
@@ -108,11 +108,16 @@ def readable_pieces(ids: list[int], keep: list[bool]) -> list[str]:
     return out
 
 
+def _has_control(text: str) -> bool:
+    """Whether text holds a control character other than a line break or a tab (shown as hex bytes)."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
+
+
 def piece(token: int) -> str:
     """A token as readable text; part of a character, or a control byte, shows as hex bytes, the pad as ∅."""
     if token == PAD:
         return "∅"
     text = decode([token])
-    if "\ufffd" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+    if "\ufffd" in text or _has_control(text):
         return "‹" + get_encoding().decode_single_token_bytes(token).hex() + "›"
     return text
