@@ -39,6 +39,10 @@ class SigmaConfig:
     # it (sigma.window). None: the device's default. It changes how many drafts a step verifies, never what a
     # sampler's draws follow.
     call_cost_slots: float | None = None
+    # Tied embeddings: the output layer reads the token embedding's first vocab_size rows (the BOS row is
+    # input-only) instead of its own matrix, which frees vocab_size * n_embd parameters for layers and lets a
+    # rare token's row learn from both roles.
+    tie_embeddings: bool = False
 
     def __post_init__(self) -> None:
         if self.grid is not None:
@@ -158,7 +162,7 @@ class SigmaGPT(nn.Module, PyTorchModelHubMixin):
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
-        self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.head = None if config.tie_embeddings else nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.apply(self._init_weights)
         for name, p in self.named_parameters():
             if name.endswith("proj.weight"):  # GPT-2's scaled init of residual projections
@@ -181,7 +185,12 @@ class SigmaGPT(nn.Module, PyTorchModelHubMixin):
 
     @property
     def device(self) -> torch.device:
-        return self.head.weight.device
+        return self.tok_emb.weight.device
+
+    @property
+    def output_weight(self) -> Tensor:
+        """[V, C]: the matrix whose rows score each token, the head's own or, tied, the token embedding's."""
+        return self.tok_emb.weight[: self.config.vocab_size] if self.head is None else self.head.weight
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -205,7 +214,7 @@ class SigmaGPT(nn.Module, PyTorchModelHubMixin):
         for i, block in enumerate(self.blocks):
             x, present = block(x, None if past is None else past[i], mask)
             presents.append(present)
-        return self.head(self.ln_f(x)), presents
+        return F.linear(self.ln_f(x), self.output_weight), presents
 
     def slots(self, tokens: Tensor, order: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Slot inputs for reading `tokens` [B, T] along `order` [B, T] (a permutation per row)."""

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from sigma import SigmaGPT
 from sigma.orders import ORDER_NAMES, Curriculum
+from train.tie import tie_embeddings
 
 BatchFn = Callable[[int, torch.Generator], tuple[Tensor, Tensor]]  # (batch size, gen) -> tokens, known
 EvalFn = Callable[[SigmaGPT], dict]
@@ -76,6 +77,11 @@ def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
     p.add_argument("--n-layer", type=int, default=d["n_layer"])
     p.add_argument("--n-head", type=int, default=d["n_head"])
     p.add_argument("--n-embd", type=int, default=d["n_embd"])
+    p.add_argument(
+        "--tie-embeddings",
+        action="store_true",
+        help="one matrix embeds tokens and scores them (train/tie.py); with --init, ties the starting model's",
+    )
     p.add_argument("--lr", type=float, default=d["lr"])
     p.add_argument("--warmup", type=int, default=d["warmup"])
     p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between evaluations and saves")
@@ -98,7 +104,8 @@ def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
 
 def model_shape(args: argparse.Namespace) -> dict:
     """The shared model-size flags as SigmaConfig fields."""
-    return {"n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd}
+    shape = {"n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd}
+    return shape | {"tie_embeddings": args.tie_embeddings}
 
 
 def apply_threads(args: argparse.Namespace) -> None:
@@ -110,7 +117,7 @@ def apply_threads(args: argparse.Namespace) -> None:
 def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **overrides) -> SigmaGPT:
     """The model a run starts from, and the one place a run's weights are loaded: its own checkpoint in --out
     when resuming (`train(resume=True)` then restores the optimizer and the step), else --init's weights (with
-    config `overrides` such as dropout), else `fresh()`."""
+    config `overrides` such as dropout; tied with --tie-embeddings), else `fresh()`."""
     out = Path(args.out)
     if args.resume and (out / "train_state.json").exists():
         return SigmaGPT.from_pretrained(out)
@@ -118,7 +125,7 @@ def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **ov
         base = SigmaGPT.from_pretrained(args.init)
         model = SigmaGPT(replace(base.config, **overrides))
         model.load_state_dict(base.state_dict())
-        return model
+        return tie_embeddings(model) if args.tie_embeddings else model
     return fresh()
 
 

@@ -35,12 +35,13 @@ def add_pad_token(model: SigmaGPT) -> SigmaGPT:
     new = SigmaGPT(replace(model.config, vocab_size=old + 1))
     state = {k: v for k, v in model.state_dict().items() if k not in ("tok_emb.weight", "head.weight")}
     new.load_state_dict(state, strict=False)
-    emb, head = model.tok_emb.weight, model.head.weight
+    emb = model.tok_emb.weight
     new.tok_emb.weight[:old] = emb[:old]
     new.tok_emb.weight[old] = emb[:old].mean(dim=0)
     new.tok_emb.weight[old + 1] = emb[old]  # the BOS row
-    new.head.weight[:old] = head
-    new.head.weight[old] = head.mean(dim=0)
+    if new.head is not None:  # untied: the output rows too
+        new.head.weight[:old] = model.head.weight
+        new.head.weight[old] = model.head.weight.mean(dim=0)
     return new
 
 

@@ -40,9 +40,9 @@ def transplant(model: SigmaGPT, vocab_size: int) -> SigmaGPT:
     new = SigmaGPT(replace(model.config, vocab_size=vocab_size))
     state = {k: v for k, v in model.state_dict().items() if k not in ("tok_emb.weight", "head.weight")}
     new.load_state_dict(state, strict=False)
-    emb, head = model.tok_emb.weight, model.head.weight
     for t, spelling in enumerate(old_pieces(vocab_size, old)):
-        new.tok_emb.weight[t] = emb[spelling].mean(dim=0)
-        new.head.weight[t] = head[spelling].mean(dim=0)
-    new.tok_emb.weight[vocab_size] = emb[old]  # the BOS row
+        new.tok_emb.weight[t] = model.tok_emb.weight[spelling].mean(dim=0)
+        if new.head is not None:  # untied: the output rows too
+            new.head.weight[t] = model.head.weight[spelling].mean(dim=0)
+    new.tok_emb.weight[vocab_size] = model.tok_emb.weight[old]  # the BOS row
     return new
