@@ -71,7 +71,7 @@ def test_a_tied_model_samples_and_grows_a_pad_token():
 
 def test_a_run_started_with_tie_embeddings_ties_its_starting_model(tmp_path, small_model):
     small_model.save_pretrained(tmp_path / "untied")
-    args = argparse.Namespace(out=str(tmp_path / "run"), resume=False, init=str(tmp_path / "untied"))
+    args = argparse.Namespace(out=str(tmp_path / "run"), resume=False, init=str(tmp_path / "untied"), add_layers=0)
     tied = starting_model(argparse.Namespace(**vars(args), tie_embeddings=True), lambda: small_model)
     kept = starting_model(argparse.Namespace(**vars(args), tie_embeddings=False), lambda: small_model)
     assert tied.config.tie_embeddings and tied.head is None

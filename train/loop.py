@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from sigma import SigmaGPT
 from sigma.orders import ORDER_NAMES, Curriculum
+from train.grow import add_layers
 from train.tie import tie_embeddings
 
 BatchFn = Callable[[int, torch.Generator], tuple[Tensor, Tensor]]  # (batch size, gen) -> tokens, known
@@ -82,6 +83,12 @@ def add_training_arguments(p: argparse.ArgumentParser, **overrides) -> None:
         action="store_true",
         help="one matrix embeds tokens and scores them (train/tie.py); with --init, ties the starting model's",
     )
+    p.add_argument(
+        "--add-layers",
+        type=int,
+        default=0,
+        help="with --init: this many more layers on top, each the identity until trained (train/grow.py)",
+    )
     p.add_argument("--lr", type=float, default=d["lr"])
     p.add_argument("--warmup", type=int, default=d["warmup"])
     p.add_argument("--eval-every", type=int, default=d["eval_every"], help="steps between evaluations and saves")
@@ -117,7 +124,7 @@ def apply_threads(args: argparse.Namespace) -> None:
 def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **overrides) -> SigmaGPT:
     """The model a run starts from, and the one place a run's weights are loaded: its own checkpoint in --out
     when resuming (`train(resume=True)` then restores the optimizer and the step), else --init's weights (with
-    config `overrides` such as dropout; tied with --tie-embeddings), else `fresh()`."""
+    config `overrides` such as dropout; tied with --tie-embeddings, deepened by --add-layers), else `fresh()`."""
     out = Path(args.out)
     if args.resume and (out / "train_state.json").exists():
         return SigmaGPT.from_pretrained(out)
@@ -125,7 +132,8 @@ def starting_model(args: argparse.Namespace, fresh: Callable[[], SigmaGPT], **ov
         base = SigmaGPT.from_pretrained(args.init)
         model = SigmaGPT(replace(base.config, **overrides))
         model.load_state_dict(base.state_dict())
-        return tie_embeddings(model) if args.tie_embeddings else model
+        model = tie_embeddings(model) if args.tie_embeddings else model
+        return add_layers(model, args.add_layers)
     return fresh()
 
 
