@@ -9,7 +9,6 @@ known. The model thereby learns how long a phrase the context asks for, and that
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from functools import lru_cache
 
 import torch
@@ -21,28 +20,18 @@ from sigma.orders import make_order
 from sigma.tasks.text import get_encoding
 from sigma.tasks.text.bpe import bpe_size
 from sigma.tasks.text.pads import knows_pads
+from train.retokenize import respelled
 
 MAX_SLOTS = 16  # the longest [...] blank trained; the page's default is 8
 MIN_PAD_WINDOW = 32  # the shortest window with [...] blanks; windows run from it to the block size
 MAX_BLANKS = 8  # blanks in a window: each teaches where its phrase ends once, when its first pad is drawn
 
 
-@torch.no_grad()
 def add_pad_token(model: SigmaGPT) -> SigmaGPT:
     """`model` with one more token (the pad, id = the old vocabulary size); every other weight kept. The pad
     starts as the mean input and output embedding, and the begin-of-sequence row moves one place up."""
     old = model.config.vocab_size
-    new = SigmaGPT(replace(model.config, vocab_size=old + 1))
-    state = {k: v for k, v in model.state_dict().items() if k not in ("tok_emb.weight", "head.weight")}
-    new.load_state_dict(state, strict=False)
-    emb = model.tok_emb.weight
-    new.tok_emb.weight[:old] = emb[:old]
-    new.tok_emb.weight[old] = emb[:old].mean(dim=0)
-    new.tok_emb.weight[old + 1] = emb[old]  # the BOS row
-    if new.head is not None:  # untied: the output rows too
-        new.head.weight[:old] = model.head.weight
-        new.head.weight[old] = model.head.weight.mean(dim=0)
-    return new
+    return respelled(model, [[t] for t in range(old)] + [list(range(old))])
 
 
 @lru_cache(maxsize=4)

@@ -32,17 +32,24 @@ def old_pieces(new_vocab: int, old_vocab: int) -> list[list[int]]:
 
 
 @torch.no_grad()
-def transplant(model: SigmaGPT, vocab_size: int) -> SigmaGPT:
-    """`model` with a `vocab_size`-token BPE (a superset of its own): same transformer, new embeddings."""
-    old = model.config.vocab_size
-    if vocab_size < old:
-        raise ValueError(f"can only grow the vocabulary ({old} -> {vocab_size})")
+def respelled(model: SigmaGPT, spellings: list[list[int]]) -> SigmaGPT:
+    """`model` with a vocabulary of len(spellings) tokens: new token t starts as the mean of the old tokens
+    `spellings[t]` (input and, untied, output rows), the BOS row moves to the end, every other weight is kept."""
+    old, vocab_size = model.config.vocab_size, len(spellings)
     new = SigmaGPT(replace(model.config, vocab_size=vocab_size))
     state = {k: v for k, v in model.state_dict().items() if k not in ("tok_emb.weight", "head.weight")}
     new.load_state_dict(state, strict=False)
-    for t, spelling in enumerate(old_pieces(vocab_size, old)):
+    for t, spelling in enumerate(spellings):
         new.tok_emb.weight[t] = model.tok_emb.weight[spelling].mean(dim=0)
         if new.head is not None:  # untied: the output rows too
             new.head.weight[t] = model.head.weight[spelling].mean(dim=0)
     new.tok_emb.weight[vocab_size] = model.tok_emb.weight[old]  # the BOS row
     return new
+
+
+def transplant(model: SigmaGPT, vocab_size: int) -> SigmaGPT:
+    """`model` with a `vocab_size`-token BPE (a superset of its own): same transformer, new embeddings."""
+    old = model.config.vocab_size
+    if vocab_size < old:
+        raise ValueError(f"can only grow the vocabulary ({old} -> {vocab_size})")
+    return respelled(model, old_pieces(vocab_size, old))

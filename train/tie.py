@@ -1,8 +1,9 @@
 """Tie a trained model's input and output embeddings, so its vocabulary costs one matrix instead of two.
 
 A tied output layer scores token t with the same row that embeds t as an input. A model trained untied has two
-different matrices there, and neither serves both roles (a least-squares map from one to the other leaves half
-of the output matrix or more unexplained), so the shared row starts as their mean and training adapts the rest.
+different matrices there, and neither serves both roles (on the text model, the best least-squares linear map from
+one to the other misses by half of the target's norm or more), so the shared row starts as their mean and training
+adapts the rest.
 Every other weight is kept.
 """
 
