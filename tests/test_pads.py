@@ -169,3 +169,13 @@ def test_the_length_bench_reads_the_slots_of_a_model_that_knows_the_pad():
     assert slots["mean_chosen"] == 1 and slots["pads_before_a_word"] == 0  # the model wants pads wherever allowed
     assert slots["exact"] == 0.5 and 0 < slots["first_step_ms_p50"] <= slots["run_ms_p50"]  # " light" is 1 token
     assert len(result["ranked"]["by_penalty"]) == 3
+    assert {rule["mean_chosen"] for rule in result["draw_rules"].values()} == {1}  # every draw holds one token
+
+
+def test_the_length_rules_read_one_sample_of_lengths_their_own_way():
+    from train.text_measures import LENGTH_RULES
+
+    drawn = (1, 1, 1, 3, 4, 5, 6)
+    chosen = {name: rule(drawn) for name, rule in LENGTH_RULES.items()}
+    # the page's median; the likeliest length; the most draws within one token of k (2: four of seven); the mean
+    assert chosen == {"median": 3, "likeliest": 1, "best_window": 2, "mean": 3}

@@ -15,7 +15,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import torch
 from torch import Tensor
@@ -36,7 +36,7 @@ from sigma.tasks.text import (
 from sigma.tasks.text.candidate import LENGTH_PENALTY
 from sigma.tasks.text.lengths import choose_lengths
 from sigma.tasks.text.lexicon import WORD, fill_spans, filled_words
-from sigma.tasks.text.pads import knows_pads, pads_out_of_place, slot_lengths
+from sigma.tasks.text.pads import drawn_lengths, knows_pads, pads_out_of_place, slot_lengths, with_slots
 from sigma.tries import sample_tries
 
 
@@ -189,25 +189,16 @@ def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, m
     how often it is within one token (every true length here is at most `max_length`); `constant_within_one` is
     the same rate for always guessing k tokens, the bar a choice must clear to mean anything.
 
+    `draw_rules`, for a model that knows the pad: the same draws of its length (`pads.drawn_lengths`) read by each
+    of LENGTH_RULES (the page reads the median).
+
     `ranked`: every length filled and ranked by the model's likelihood (`sigma.tasks.text.lengths`), for the
     app's length penalty and, under `by_penalty`, the plain likelihood (0) and per character (1). `slots`, for a
     model that knows the pad: one run over `max_length` slots (`sigma.tasks.text.pads`), with the time to its
     first step and to the end, and how often a pad came before a word."""
-    truth, passages = [], []
-    for phrase in phrases:
-        _, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
-        truth.append(int((~known).sum()))
-        text = re.sub(r"\{[^}]*\}", "[...]", phrase.passage)
-        passages.append(TASK.parse(parse_passage(text, model.config.block_size, max_length), model))
+    passages, truth = unknown_lengths(model, phrases, max_length)
     n = max(1, len(phrases))
-
-    def rates(chosen: list[int]) -> dict:
-        return {
-            "exact": round(sum(c == t for c, t in zip(chosen, truth, strict=True)) / n, 4),
-            "within_one": round(sum(abs(c - t) <= 1 for c, t in zip(chosen, truth, strict=True)) / n, 4),
-            "mean_chosen": round(sum(chosen) / n, 3),
-        }
-
+    rates = partial(length_rates, truth=truth)
     tried = [choose_lengths(model, p, replace(settings, seed=i)).tried for i, p in enumerate(passages)]
     ranked = rates([min(t, key=lambda c: c.score()).lengths[0] for t in tried]) | {"penalty": LENGTH_PENALTY}
     ranked["by_penalty"] = {
@@ -217,8 +208,53 @@ def length_choices(model: SigmaGPT, phrases: list[Phrase], settings: Settings, m
     if knows_pads(model.config.vocab_size):
         out["slots"] = slot_choices(model, passages, settings)
         out["slots"] |= rates(out["slots"].pop("chosen"))
+        out["draw_rules"] = draw_rules(model, passages, truth)
     out["constant_within_one"] = {str(k): round(sum(abs(k - t) <= 1 for t in truth) / n, 4) for k in range(1, 5)}
     return out
+
+
+def unknown_lengths(model: SigmaGPT, phrases: list[Phrase], max_length: int = 8) -> tuple[list[Passage], list[int]]:
+    """Each phrase's passage with its blank written "[...]" (at most `max_length` tokens), and the phrase's true
+    length in tokens."""
+    passages, truth = [], []
+    for phrase in phrases:
+        _, known = parse_blanks(phrase.passage, model.config.block_size, model.config.vocab_size)
+        truth.append(int((~known).sum()))
+        text = re.sub(r"\{[^}]*\}", "[...]", phrase.passage)
+        passages.append(TASK.parse(parse_passage(text, model.config.block_size, max_length), model))
+    return passages, truth
+
+
+def length_rates(chosen: list[int], truth: list[int]) -> dict:
+    """How often the chosen lengths equal the true ones and are within one token of them; their mean."""
+    n = max(1, len(truth))
+    return {
+        "exact": round(sum(c == t for c, t in zip(chosen, truth, strict=True)) / n, 4),
+        "within_one": round(sum(abs(c - t) <= 1 for c, t in zip(chosen, truth, strict=True)) / n, 4),
+        "mean_chosen": round(sum(chosen) / n, 3),
+    }
+
+
+def draw_rules(model: SigmaGPT, passages: list[Passage], truth: list[int]) -> dict:
+    """`length_rates` of each of LENGTH_RULES, all reading the same drawn lengths of each passage's one "[...]"
+    blank (`pads.drawn_lengths`, seeded by the passage's index), for a model that knows the pad."""
+    slotted = [with_slots(p) for p in passages]
+    drawn = [drawn_lengths(model, p, TASK.forbid(p), seed=i)[0] for i, p in enumerate(slotted)]
+    return {name: length_rates([rule(d) for d in drawn], truth) for name, rule in LENGTH_RULES.items()}
+
+
+def _best_window(drawn: tuple[int, ...]) -> int:
+    """The length k with the most draws at k - 1, k or k + 1 (the smallest on ties)."""
+    return max(range(min(drawn), max(drawn) + 1), key=lambda k: sum(abs(d - k) <= 1 for d in drawn))
+
+
+# ways to pick a "[...]" blank's length from its LENGTH_DRAWS drawn lengths; the page uses the median
+LENGTH_RULES = {
+    "median": lambda drawn: int(statistics.median_low(drawn)),
+    "likeliest": lambda drawn: max(sorted(set(drawn)), key=drawn.count),
+    "best_window": _best_window,
+    "mean": lambda drawn: round(statistics.mean(drawn)),
+}
 
 
 def slot_choices(model: SigmaGPT, passages: list[Passage], settings: Settings) -> dict:

@@ -58,16 +58,24 @@ def with_slots(passage: Passage) -> Passage:
 
 
 @torch.inference_mode()
-def draw_lengths(model: SigmaGPT, passage: Passage, forbid: Tensor, seed: int = 0) -> Passage:
-    """The slotted passage (`with_slots`) with each blank cut to the median length of LENGTH_DRAWS draws of its
-    slots (with the task's `forbid` [T, V]; rows seeded seed, seed + 1, ...): the slots past it are known pads
-    and no pad may be drawn in the others, so the run writes exactly that many tokens, given that length."""
+def drawn_lengths(model: SigmaGPT, passage: Passage, forbid: Tensor, seed: int = 0) -> list[tuple[int, ...]]:
+    """The tokens each "[...]" blank of the slotted passage (`with_slots`) holds in LENGTH_DRAWS draws of its slots
+    in one batch (exact sampler, random order, temperature 1, the task's `forbid` [T, V]; rows seeded seed,
+    seed + 1, ...): per blank, a sample of the model's own distribution of its length."""
     tokens = torch.tensor(passage.ids, device=model.device)[None].expand(LENGTH_DRAWS, -1)
     known = torch.tensor(passage.known, device=model.device)[None].expand(LENGTH_DRAWS, -1)
     forbid = forbid.to(model.device)[None]
     out = sample(model, tokens, known, sampler="exact", order="random", temperature=1.0, seed=seed, forbid=forbid)
     drawn = [slot_lengths(passage, row) for row in out.tokens.tolist()]
-    lengths = [int(statistics.median_low(column)) for column in zip(*drawn, strict=True)]
+    return [tuple(column) for column in zip(*drawn, strict=True)]
+
+
+def draw_lengths(model: SigmaGPT, passage: Passage, forbid: Tensor, seed: int = 0) -> Passage:
+    """The slotted passage with each blank cut to the median of its `drawn_lengths`: the slots past it are known
+    pads and no pad may be drawn in the others, so the run writes exactly that many tokens, given that length.
+    The median, not the likeliest length or the best ±1 window: on held-out phrases no rule beat it on every
+    phrase length (docs/text.md)."""
+    lengths = [int(statistics.median_low(column)) for column in drawn_lengths(model, passage, forbid, seed)]
     ids, known_list, spans = list(passage.ids), list(passage.known), []
     for (start, end), k in zip(passage.slots, lengths, strict=True):
         ids[start + k : end] = [bpe_size(passage.vocab_size)] * (end - start - k)
