@@ -30,11 +30,32 @@ def test_a_clicked_blank_and_a_canvas_are_written_back_into_the_passage_box():
 
 @pytest.mark.parametrize(
     ("text", "says"),
-    [("To be {}", "empty {}"), ("or {not to be", "no closing }"), ("or not} to be", "closes nothing")],
+    [
+        ("To be {}", "empty {}"),
+        ("or {not to be", "no closing }"),
+        ("or not} to be", "closes nothing"),
+        ("or {not [...] to} be", r"holds a \[___\] or \[...\]"),  # a blank inside a blank
+        ("To be, or [not to be: that is {the question\nWhether [... nobler ] in the } mind", "holds a"),
+        ("or [___ to be", "is not a blank"),  # a blank left open: its "[" would read as a fill's mark
+        ("or [... not] to be", "is not a blank"),
+    ],
 )
-def test_braces_that_blank_nothing_are_refused_with_a_sentence(text, says):
+def test_blanks_left_open_or_nested_are_refused_with_a_sentence(text, says):
     with pytest.raises(ValueError, match=says):
         tx.parse_passage(text, 256)
+
+
+def test_brackets_that_begin_no_blank_are_text():
+    passage = tx.parse_passage("KING [Aside] To be, or [___] to be", 256)
+    assert passage.known.count(False) == 3 and "[Aside]" in tx.decode(passage.ids)
+
+
+def test_the_page_s_sentences_start_with_a_capital_and_count_right():
+    from views import status
+
+    assert ">An empty {} blanks nothing" in status.message("an empty {} blanks nothing", "bad")
+    one = text_view.notes(tx.parse_passage("To be, or [...] to be", 256, max_length=1))
+    assert "1 token" in one and "1 to 1" not in one
 
 
 def test_a_canvas_too_long_says_canvas():

@@ -158,6 +158,7 @@ def test_drawings(tiny):
     assert "<svg" in middle and "truth" in middle
     assert last.count('class="pt known"') + last.count('class="pt settled"') + last.count("accepted") >= sg.LENGTH
     assert "order-key" in sv.draw(profile, run[-1], order_map=True) and "hsl(" in sv.draw(profile, run[-1], True)
+    assert "Nothing has settled yet" in sv.draw(profile, run[0], order_map=True)  # step 0: no ramp from step 1
     probs = torch.softmax(torch.randn(sg.LENGTH, sg.VOCAB_SIZE), dim=-1)
     assert sv.density_figure(profile, probs, list(profile.known), 5).data[0].type == "heatmap"
     fan = sv.spread(tiny, profile, Settings(sampler="exact-confident", temperature=0.0, seed=3), n=4)
@@ -254,3 +255,26 @@ def test_the_real_flight_line_never_runs_through_a_pin():
     pinned = signal_view.pinned(profile, [(4, 1000.0)])
     real = [t for t in signal_view._known_trace(pinned) if t.name == "real flight"][0]
     assert real.y[3] == 12000 and real.y[4] is None and real.y[5] == 30000 and real.y[1] is None
+
+
+def test_the_real_flight_line_never_runs_through_a_known_step():
+    """A pin on a hidden step replaces its truth: the dashed real flight breaks there instead of dipping to the pin;
+    a hidden step between two known ones still gets its own stroke."""
+    import re
+
+    from views import signal_view as sv
+
+    flight = sg.examples()[0]  # the forecast: the first third known, the rest hidden with its truth
+    base = sg.parse_profile(flight)
+    pinned_at, lone_at = 66, 100
+    tokens = list(base.tokens)
+    tokens[pinned_at] = 10  # far from the real flight (5000 ft)
+    known = [k or i in (pinned_at, lone_at - 1, lone_at + 1) for i, k in enumerate(base.known)]
+    hidden = [h and not known[i] for i, h in enumerate(base.hidden)]
+    svg = sv.chart_html(sg.Profile(tuple(tokens), tuple(known), tuple(hidden)))
+    lines = re.findall(r'class="truth" points="([^"]+)"', svg)
+    xs = [float(p.split(",")[0]) for line in lines for p in line.split()]
+    assert all(abs(x - sv._x(pinned_at)) > 1 for x in xs)  # nothing of the line at the pin's step
+    assert not any(abs(x - sv._x(s)) < 0.1 for x in xs for s in range(base.known.index(False)))  # nor the prefix
+    lone = [line for line in lines if len(line.split()) == 2 and sv._x(lone_at - 1) < float(line.split(",")[0])]
+    assert lone and abs(sum(float(p.split(",")[0]) for p in lone[0].split()) / 2 - sv._x(lone_at)) < 0.1

@@ -61,10 +61,15 @@ FrameImage = Callable[[Any, Frame], Image.Image]  # (the run's value, one frame)
 
 
 def gif(frame_image: FrameImage | None, value: Any, frames: list[Frame]) -> bytes:
-    """One image per frame (STEP_MS each, the last held LAST_MS), looping: drawn by `frame_image` (a task
-    view's), or as a strip of positions when the task has none."""
+    """One image per frame (STEP_MS each, the last held LAST_MS; where the last step's drafts or verdicts show,
+    the run at rest after it is the one held), looping: drawn by `frame_image` (a task view's), or as a strip of
+    positions when the task has none."""
     draw = frame_image or strip_image
-    images = same_size([draw(value, frame) for frame in frames])
+    images = [draw(value, frame) for frame in frames]
+    if frames and frames[-1].finished and frames[-1].has_news:  # the finished run at rest, held at the end
+        rest = draw(value, frames[-1].at_rest())
+        images += [rest] if rest.tobytes() != images[-1].tobytes() else []
+    images = same_size(images)
     # an adaptive palette per image, undithered: flat colours stay exact, letters keep their edges
     images = [im.quantize(COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for im in images]
     buffer = io.BytesIO()

@@ -165,6 +165,12 @@ def play(
                 return
         drawing, line, result = _show(view, value, frame)
         if frame.finished:
+            if beat and frame.has_news:  # the last step's verdict flashes for a beat, as every step's did;
+                # "Done" is said once the run is at rest, so that nothing changes on the page after it
+                yield RunOutputs(drawing, status.progress(frame), at, skip, skip, skip, skip)
+                if stop.wait(beat):
+                    return
+            drawing, line, result = _show(view, value, frame.at_rest())
             scrub = gr.update(maximum=last, value=last, interactive=True)
             steps_chart, calls_chart = charts.accepted_per_step(frames), charts.done_vs_calls(frames)
             yield RunOutputs(drawing, line, scrub, skip, steps_chart, calls_chart, result)

@@ -24,7 +24,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
         with gr.Column(scale=3):
             board = gr.HTML(maze_view.board_html(first[0]), js_on_load=layout.script("click.js"), elem_id="maze-board")
             panel = layout.run_panel("maze", board)
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes="studio-inputs"):  # first on a phone (studio.css)
             mode = gr.Radio(list(maze_view.MODES), value="wall", label="A click places")
             with gr.Row():
                 family = gr.Dropdown(maze_view.FAMILY_CHOICES, value="any", label="Maze family", scale=1)

@@ -85,7 +85,7 @@ class Charted(NamedTuple):
 
     @classmethod
     def failed(cls, message: str) -> Charted:
-        return cls(charts.waiting(charts.wrapped(message)), status.message(message, "bad"))
+        return cls(charts.waiting(charts.wrapped(status.sentence(message))), status.message(message, "bad"))
 
 
 class Shown(NamedTuple):

@@ -60,6 +60,16 @@ class Frame:
     def settled_now(self) -> int:
         return len(self.accepted) + (self.replacement is not None)
 
+    @property
+    def has_news(self) -> bool:
+        """Whether the frame shows its step's drafts or verdicts (accepted, rejected, replaced)."""
+        return bool(self.drafted or self.accepted) or self.rejected is not None
+
+    def at_rest(self) -> Frame:
+        """The frame without its step's drafts and verdicts: how a finished run stays on the page once its last
+        step's flash is over."""
+        return replace(self, drafted={}, accepted=[], rejected=None, rejected_token=None, replacement=None)
+
 
 def frames(
     model: SigmaGPT,

@@ -27,7 +27,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
             chart = gr.HTML(signal_view.draw(flights[0]), js_on_load=layout.script("pin.js"), elem_id="signal-chart")
             panel = layout.run_panel("signal", chart)
             spread_plot = gr.Plot(label="Spread: many draws with the same pins", elem_id="signal-spread")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes="studio-inputs"):  # first on a phone (studio.css)
             with gr.Row():
                 forecast = gr.Button(VIEW.run_label, variant="primary", elem_id="signal-run")
                 spread = gr.Button(f"Spread ({sg.SPREAD_N} draws)", elem_id="signal-spread-go")

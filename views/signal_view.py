@@ -84,8 +84,9 @@ def _axes() -> list[str]:
     return out
 
 
-def _line(points: list[tuple[int, int]], cls: str, stroke: str, dash: str = "") -> str:
-    """Polylines through (step, token) points, broken where a step is missing, so that a gap stays a gap."""
+def _line(points: list[tuple[int, int]], cls: str, stroke: str, dash: str = "", lone: bool = False) -> str:
+    """Polylines through (step, token) points, broken where a step is missing, so that a gap stays a gap; with
+    `lone`, a point with no neighbour gets a short level stroke of its own."""
     runs: list[list[tuple[int, int]]] = []
     for i, t in sorted(points):
         if runs and runs[-1][-1][0] == i - 1:
@@ -97,7 +98,12 @@ def _line(points: list[tuple[int, int]], cls: str, stroke: str, dash: str = "") 
     for run in runs:
         if len(run) > 1:
             xy = " ".join(f"{_x(i):.1f},{_y(t * sg.BIN_FT):.1f}" for i, t in run)
-            out.append(f'<polyline class="{cls}" points="{xy}" fill="none" stroke="{stroke}"{extra}/>')
+        elif lone:
+            (i, t), half = run[0], (_x(1) - _x(0)) / 2
+            xy = f"{_x(i) - half:.1f},{_y(t * sg.BIN_FT):.1f} {_x(i) + half:.1f},{_y(t * sg.BIN_FT):.1f}"
+        else:
+            continue
+        out.append(f'<polyline class="{cls}" points="{xy}" fill="none" stroke="{stroke}"{extra}/>')
     return "".join(out)
 
 
@@ -138,8 +144,9 @@ def chart_html(profile: Profile, frame: Frame | None = None, order_map: bool = F
         raise ValueError(f"the chart draws {sg.LENGTH}-step profiles, got {len(profile.tokens)} steps")
     parts = _axes()
     if any(profile.hidden):
-        truth = [(i, t) for i, t in enumerate(profile.tokens) if profile.known[i] or profile.hidden[i]]
-        parts.append(_line(truth, "truth", "#9aa0a6", dash="4 3"))
+        # over the hidden steps only, broken where a step is known: a known step may be a pin, not the flight
+        truth = [(i, t) for i, t in enumerate(profile.tokens) if profile.hidden[i]]
+        parts.append(_line(truth, "truth", "#9aa0a6", dash="4 3", lone=True))
     states = [_state(profile, frame, i) for i in range(sg.LENGTH)]
     drawn = [(i, t) for i, (s, t) in enumerate(states) if s in ("known", "accepted", "settled", "replaced")]
     parts.append(_line(drawn, "trace", "#64748b"))

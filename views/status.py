@@ -8,9 +8,14 @@ from sigma.tries import Tries
 from views.runs import Frame
 
 
+def sentence(text: str) -> str:
+    """The text starting with a capital, whatever wrote it (the engine's errors start lower case, as Python's do)."""
+    return text[:1].upper() + text[1:]
+
+
 def message(text: str, tone: str = "info") -> str:
     """A plain sentence in a coloured box; tone is info, good, fair or bad."""
-    return f'<div class="msg {tone}">{html.escape(text)}</div>' if text else ""
+    return f'<div class="msg {tone}">{html.escape(sentence(text))}</div>' if text else ""
 
 
 def progress(frame: Frame, verdict: str = "", tone: str = "info") -> str:
@@ -39,7 +44,9 @@ def step_colour(frame: Frame, p: int) -> str | None:
 
 def order_key(frame: Frame) -> str:
     """The order map's key: a gradient from step 1 to the last step."""
-    last = max((s for s in frame.settled_step if s is not None), default=1)
+    last = max((s for s in frame.settled_step if s is not None), default=0)
+    if not last:
+        return '<div class="order-key">Nothing has settled yet: the order map colours what each step settles.</div>'
     return (
         '<div class="order-key">settled at step 1 <span class="order-ramp"></span> '
         f"step {last} (hover a cell or token for its step and rank)</div>"

@@ -26,7 +26,7 @@ def build(demo: gr.Blocks) -> gr.HTML:
         with gr.Column(scale=3):
             tokens = gr.HTML(js_on_load=layout.script("click.js"), elem_id="text-tokens")
             panel = layout.run_panel("text", tokens, top_k=True)
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes="studio-inputs"):  # first on a phone (studio.css)
             passage = gr.Textbox(examples[0], lines=4, label=PASSAGE_HELP)
             gr.Examples([[t] for t in examples], [passage], label="Examples")
             max_length = gr.Slider(

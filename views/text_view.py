@@ -97,16 +97,23 @@ def refusal(passage: Passage) -> str | None:
     return None
 
 
+def lengths(passage: Passage) -> str:
+    """How many tokens a "[...]" blank of the passage may hold, in words: "1 to 8 tokens", or "1 token"."""
+    return "1 token" if passage.max_length == 1 else f"1 to {passage.max_length} tokens"
+
+
 def notes(passage: Passage) -> str:
     """What a user should know about a passage Fill can start on, in one line ('' if nothing)."""
+    if passage.gaps and passage.max_length == 1:
+        return "Each [...] blank gets 1 token (the longest [...] blank is 1)."
     if passage.gaps and knows_pads(vocab_size()):
         return (
-            f"Each [...] blank gets 1 to {passage.max_length} tokens: the median length of {LENGTH_DRAWS} draws of "
+            f"Each [...] blank gets {lengths(passage)}: the median length of {LENGTH_DRAWS} draws of "
             "the model, then the fill."
         )
     if passage.gaps:
         return (
-            f"The model will fill each [...] blank at every length from 1 to {passage.max_length} tokens "
+            f"The model will fill each [...] blank at every length from {lengths(passage)} "
             "and keep the one it finds likeliest."
         )
     blanks = passage.known.count(False)
@@ -120,7 +127,7 @@ def notes(passage: Passage) -> str:
 def tokens_html(passage: Passage, frame: Frame | None = None, order_map: bool = False) -> str:
     """Tokens as spans carrying data-i for clicks and the same state classes as the maze board."""
     out = []
-    gap = f'<span class="tok blank gap" title="a blank of 1 to {passage.max_length} tokens">[…]</span>'
+    gap = f'<span class="tok blank gap" title="a blank of {lengths(passage)}">[…]</span>'
     hidden, typed = marks(passage), tx.readable_pieces(list(passage.ids), list(passage.known))
     for i, tok in enumerate(passage.ids):
         out += [gap] * passage.gaps.count(i)

@@ -18,6 +18,7 @@ from sigma.tasks.text.candidate import Candidate
 
 # "[___]": three blank tokens; "[...]": a blank whose length the model chooses; "{words}": the tokens of those words
 BLANK = re.compile(r"\[(_+)\]|\[(\.\.\.|…)\]|\{([^{}]*)\}")
+HALF_MARKER = re.compile(r"\[\s*(_|\.\.\.|…)")  # how a "[___]" or "[...]" blank begins
 MAX_LENGTH = 8  # the longest a "[...]" blank may be, unless the caller says otherwise
 MAX_CHARS = 4000  # far above any block size; stops a huge paste before it reaches the tokenizer
 
@@ -33,9 +34,12 @@ def parse_template(text: str, vocab_size: int = VOCAB_SIZE) -> tuple[list[int], 
     last = 0
     for m in BLANK.finditer(text):
         before = text[last : m.start()]
-        _check_braces(before)
+        _check_plain(before)
         if m.group(3) is not None and not m.group(3).strip():
             raise ValueError("an empty {} blanks nothing: put the words to blank inside it, as in {question}")
+        if m.group(3) is not None and HALF_MARKER.search(m.group(3)):
+            near = m.group(0)[:30].split("\n")[0]
+            raise ValueError(f"the blank {near!r} holds a [___] or [...]: a {{words}} blank holds only words to hide")
         space = " " if before.endswith(" ") else ""
         piece = encode(before.removesuffix(space), vocab_size)
         ids += piece
@@ -47,20 +51,25 @@ def parse_template(text: str, vocab_size: int = VOCAB_SIZE) -> tuple[list[int], 
             ids += blank
             known += [False] * len(blank)
         last = m.end()
-    _check_braces(text[last:])
+    _check_plain(text[last:])
     piece = encode(text[last:], vocab_size)
     ids += piece
     known += [True] * len(piece)
     return ids, known, gaps
 
 
-def _check_braces(plain: str) -> None:
-    """A brace outside a {words} blank is a blank left open (or closed twice): say so, never guess."""
+def _check_plain(plain: str) -> None:
+    """Text outside every blank holds no brace and no half-written "[___]" or "[...]": each is a blank left open
+    (or closed twice, or holding more than its marks); say so, never guess."""
     for brace, says in (("{", "has no closing }"), ("}", "closes nothing")):
         at = plain.find(brace)
         if at >= 0:
             near = plain[at : at + 20].split("\n")[0]
             raise ValueError(f"the {brace} of {near!r} {says}: write blanks as {{words}}, [___] or [...]")
+    half = HALF_MARKER.search(plain)
+    if half:
+        near = plain[half.start() : half.start() + 20].split("\n")[0]
+        raise ValueError(f"{near!r} is not a blank: write [___] (one _ a token) or [...], with nothing else inside")
 
 
 def parse_blanks(text: str, block_size: int | None = None, vocab_size: int = VOCAB_SIZE) -> tuple[Tensor, Tensor]:

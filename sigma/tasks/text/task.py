@@ -130,7 +130,7 @@ class TextTask:
         if passage.gaps:
             return None
         if all(passage.known):
-            return "Nothing is blank: click tokens to blank them, or write [___] or {words} in the text."
+            return "Nothing is blank: click tokens to blank them, or write [___], [...] or {words} in the text."
         return None
 
     def forbid(self, passage: Passage) -> Tensor:
