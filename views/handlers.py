@@ -163,11 +163,10 @@ def play(
             yield RunOutputs(drawing, line, at, skip, skip, skip, skip)
             if stop.wait(beat):
                 return
-        drawing, line, result = _show(view, value, frame)
         if frame.finished:
             if beat and frame.has_news:  # the last step's verdict flashes for a beat, as every step's did;
                 # "Done" is said once the run is at rest, so that nothing changes on the page after it
-                yield RunOutputs(drawing, status.progress(frame), at, skip, skip, skip, skip)
+                yield RunOutputs(view.draw(value, frame), status.progress(frame), at, skip, skip, skip, skip)
                 if stop.wait(beat):
                     return
             drawing, line, result = _show(view, value, frame.at_rest())
@@ -175,6 +174,7 @@ def play(
             steps_chart, calls_chart = charts.accepted_per_step(frames), charts.done_vs_calls(frames)
             yield RunOutputs(drawing, line, scrub, skip, steps_chart, calls_chart, result)
         elif i == 0 or beat:
+            drawing, line, _ = _show(view, value, frame)
             yield RunOutputs(drawing, line, at, skip, skip, skip, skip)
             stop.wait(beat)
 
